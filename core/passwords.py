@@ -1,0 +1,58 @@
+"""Password hashing: argon2id, verified exactly as typed, rehashed when the parameters change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher as _Argon2
+from argon2 import Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+# OWASP's minimum for argon2id: m=19 MiB, t=2, p=1. Production never goes below it.
+OWASP = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+# For tests only (Settings refuses it in production): the same algorithm, cheap parameters.
+FAST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+MAX_PASSWORD_LENGTH = 1024  # bounded, so nobody makes us hash a megabyte
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordHasher:
+    _argon: _Argon2
+    min_length: int
+
+    @classmethod
+    def for_profile(cls, profile: str, min_length: int = 8) -> PasswordHasher:
+        params = OWASP if profile == "owasp" else FAST
+        return cls(_Argon2(type=Type.ID, hash_len=32, salt_len=16, **params), min_length)
+
+    @property
+    def parameters(self) -> dict[str, int]:
+        p = self._argon
+        return {"time_cost": p.time_cost, "memory_cost": p.memory_cost, "parallelism": p.parallelism}
+
+    def hash(self, password: str) -> str:
+        return self._argon.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """True when `password` (not trimmed, not truncated) matches the stored hash."""
+        try:
+            return self._argon.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        try:
+            return self._argon.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
+
+    def policy_problems(self, password: str) -> list[str]:
+        """What is wrong with a new password; empty when it is acceptable."""
+        problems = []
+        if len(password) < self.min_length:
+            problems.append(f"Must be at least {self.min_length} characters long")
+        if len(password) > MAX_PASSWORD_LENGTH:
+            problems.append(f"Must be at most {MAX_PASSWORD_LENGTH} characters long")
+        if password.strip() == "":
+            problems.append("Must not be blank")
+        return problems

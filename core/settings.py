@@ -1,0 +1,213 @@
+"""One typed settings object, built once at start-up from the environment and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Env = Literal["dev", "test", "prod"]
+Fingerprint = Literal["ip+ua", "ua", "off"]
+
+# Known to everybody who read this file: accepted in development, refused in production.
+DEV_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+DEFAULT_DATABASE_URL = "sqlite:///var/app.db"
+
+_ENV_ALIASES: dict[str, Env] = {
+    "dev": "dev", "development": "dev", "local": "dev",
+    "test": "test", "testing": "test",
+    "prod": "prod", "production": "prod",
+}
+_WEAK_SECRETS = {"", "change-me", "change-me-too", "secret", "changeme", DEV_SECRET}
+
+
+class SettingsError(ValueError):
+    """The environment describes a configuration the server refuses to run with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    app_env: Env = "dev"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = DEV_SECRET
+    jwt_secret: str = DEV_SECRET
+    jwt_alg: str = "HS256"
+    jwt_issuer: str = "accounts-graphql"
+    access_token_expires: int = 600
+    refresh_token_expires: int = 2_592_000
+    cors_origins: tuple[str, ...] = ("*",)
+    log_json: bool = False
+    redis_url: str | None = None
+    max_content_length: int = 2 * 1024 * 1024
+    password_min_length: int = 8
+    password_hash_profile: Literal["owasp", "fast"] = "owasp"
+    token_fingerprint: Fingerprint = "ip+ua"
+    trusted_proxies: tuple[str, ...] = ()
+    login_rate_limit_account: str = "10/minute"
+    login_rate_limit_ip: str = "100/minute"
+    register_rate_limit_ip: str = "20/minute"
+    refresh_rate_limit_ip: str = "60/minute"
+    db_timeout: float = 5.0
+    db_pool_size: int = 10
+    db_pool_timeout: float = 5.0
+    redis_timeout: float = 0.3
+    cache_ttl: int = 300
+    graphiql: bool = True
+    rq_queue: str = "exports"
+    export_dir: str = "var/exports"
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: str | None = field(default=None, repr=False)
+
+    @property
+    def is_prod(self) -> bool:
+        return self.app_env == "prod"
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests and the CLI use this)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def validate(self) -> Settings:
+        """Refuse configurations that are unsafe or meaningless; return self when fine."""
+        problems: list[str] = []
+        if self.is_prod:
+            for name, value in (("JWT_SECRET", self.jwt_secret), ("SECRET_KEY", self.secret_key)):
+                if value.strip().lower() in _WEAK_SECRETS:
+                    problems.append(f"{name} is missing or a known default")
+                elif len(value) < MIN_SECRET_LENGTH:
+                    problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+        if self.jwt_alg not in {"HS256", "HS384", "HS512"}:
+            problems.append("JWT_ALG must be one of HS256, HS384, HS512")
+        if len(self.jwt_secret) < MIN_SECRET_LENGTH:
+            problems.append(f"JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
+        if self.access_token_expires <= 0 or self.refresh_token_expires <= 0:
+            problems.append("ACCESS_TOKEN_EXPIRES and REFRESH_TOKEN_EXPIRES must be positive")
+        if self.password_min_length < 8:
+            problems.append("PASSWORD_MIN_LENGTH must be at least 8")
+        if self.is_prod and self.password_hash_profile != "owasp":
+            problems.append("PASSWORD_HASH_PROFILE=fast is for tests only")
+        if self.max_content_length <= 0:
+            problems.append("MAX_CONTENT_LENGTH must be positive")
+        if problems:
+            raise SettingsError("invalid configuration: " + "; ".join(problems))
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the contract's variable names (section 5), validate, and return the settings."""
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        raw_env = (env.get("APP_ENV") or env.get("FLASK_ENV") or "dev").strip().lower()
+        if raw_env not in _ENV_ALIASES:
+            raise SettingsError(f"invalid configuration: APP_ENV={raw_env!r} is not dev, test or prod")
+        app_env = _ENV_ALIASES[raw_env]
+        prod = app_env == "prod"
+        settings = cls(
+            app_env=app_env,
+            database_url=reader.str("DATABASE_URL", DEFAULT_DATABASE_URL),
+            secret_key=reader.str("SECRET_KEY", "" if prod else DEV_SECRET),
+            jwt_secret=reader.str("JWT_SECRET", "" if prod else DEV_SECRET),
+            jwt_alg=reader.str("JWT_ALG", "HS256").upper(),
+            access_token_expires=reader.int("ACCESS_TOKEN_EXPIRES", 600),
+            refresh_token_expires=reader.int("REFRESH_TOKEN_EXPIRES", 2_592_000),
+            cors_origins=reader.list("CORS_ORIGINS", () if prod else ("*",)),
+            log_json=reader.bool("LOG_JSON", prod),
+            redis_url=reader.str("REDIS_URL", "") or None,
+            max_content_length=reader.size("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+            password_min_length=reader.int("PASSWORD_MIN_LENGTH", 8),
+            password_hash_profile=reader.choice("PASSWORD_HASH_PROFILE", "owasp", ("owasp", "fast")),  # type: ignore[arg-type]
+            token_fingerprint=reader.choice("TOKEN_FINGERPRINT", "ip+ua", ("ip+ua", "ua", "off")),  # type: ignore[arg-type]
+            trusted_proxies=reader.list("TRUSTED_PROXIES", ()),
+            login_rate_limit_account=reader.str("LOGIN_RATE_LIMIT_ACCOUNT", "10/minute"),
+            login_rate_limit_ip=reader.str("LOGIN_RATE_LIMIT_IP", "100/minute"),
+            register_rate_limit_ip=reader.str("REGISTER_RATE_LIMIT_IP", "20/minute"),
+            refresh_rate_limit_ip=reader.str("REFRESH_RATE_LIMIT_IP", "60/minute"),
+            db_timeout=reader.float("DB_TIMEOUT", 5.0),
+            db_pool_size=reader.int("DB_POOL_SIZE", 10),
+            db_pool_timeout=reader.float("DB_POOL_TIMEOUT", 5.0),
+            redis_timeout=reader.float("REDIS_TIMEOUT", 0.3),
+            cache_ttl=reader.int("CACHE_TTL", 300),
+            graphiql=reader.bool("GRAPHIQL", not prod),
+            rq_queue=reader.str("RQ_QUEUE", "exports"),
+            export_dir=reader.str("EXPORT_DIR", "var/exports"),
+            bootstrap_admin_email=reader.str("BOOTSTRAP_ADMIN_EMAIL", "") or None,
+            bootstrap_admin_password=reader.str("BOOTSTRAP_ADMIN_PASSWORD", "") or None,
+        )
+        reader.raise_if_invalid()
+        return settings.validate()
+
+
+class _Reader:
+    """Typed access to environment variables that collects every malformed value."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._problems: list[str] = []
+
+    def str(self, name: str, default: str) -> str:
+        value = self._env.get(name)
+        return default if value is None else value.strip()
+
+    def int(self, name: str, default: int) -> int:
+        raw = self._env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            self._problems.append(f"{name}={raw!r} is not an integer")
+            return default
+
+    def float(self, name: str, default: float) -> float:
+        raw = self._env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            self._problems.append(f"{name}={raw!r} is not a number")
+            return default
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self._env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        self._problems.append(f"{name}={raw!r} is not a boolean")
+        return default
+
+    def list(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        raw = self._env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+    def size(self, name: str, default: int) -> int:
+        """Bytes, accepting the legacy forms `2MB`, `512KB` and plain numbers."""
+        raw = self._env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        text = raw.strip().upper().removesuffix("B")
+        factor = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(text[-1:], 1)
+        number = text[:-1] if factor > 1 else text
+        try:
+            return int(float(number) * factor)
+        except ValueError:
+            self._problems.append(f"{name}={raw!r} is not a size such as 2MB")
+            return default
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.str(name, default).lower()
+        if value not in allowed:
+            self._problems.append(f"{name}={value!r} is not one of {', '.join(allowed)}")
+            return default
+        return value
+
+    def raise_if_invalid(self) -> None:
+        if self._problems:
+            raise SettingsError("invalid configuration: " + "; ".join(self._problems))

@@ -1,0 +1,138 @@
+"""The database: engine from settings, sessions, and a transaction that times out instead of hanging."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from core.errors import AppError, ErrorCode
+from core.settings import Settings
+
+_ASYNC_DRIVERS = {
+    "mysql": "mysql+aiomysql",
+    "mysql+pymysql": "mysql+aiomysql",
+    "mysql+aiomysql": "mysql+aiomysql",
+    "mariadb": "mysql+aiomysql",
+    "mariadb+pymysql": "mysql+aiomysql",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+_SYNC_DRIVERS = {
+    "mysql+aiomysql": "mysql+pymysql",
+    "sqlite+aiosqlite": "sqlite+pysqlite",
+}
+
+
+def async_url(database_url: str) -> URL:
+    """The legacy `mysql+pymysql://` and `sqlite:///` URLs, served by their asyncio twins.
+
+    aiomysql is PyMySQL driven from asyncio, so MySQL still speaks through PyMySQL.
+    """
+    url = make_url(database_url)
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ValueError(f"unsupported DATABASE_URL scheme {url.drivername!r} (use mysql or sqlite)")
+    url = url.set(drivername=driver)
+    if driver.startswith("mysql") and "charset" not in url.query:
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    return url
+
+
+def sync_url(database_url: str) -> URL:
+    """The blocking-driver form of the same URL, for Alembic and the CLI."""
+    url = async_url(database_url)
+    return url.set(drivername=_SYNC_DRIVERS[url.drivername])
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """An engine that survives database restarts (pre-ping) and gives up instead of hanging."""
+    url = async_url(settings.database_url)
+    if url.drivername.startswith("sqlite"):
+        return _sqlite_engine(url, settings)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+        connect_args={"connect_timeout": max(1, int(settings.db_timeout))},
+    )
+
+
+def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
+    if url.database and url.database != ":memory:":
+        from pathlib import Path
+
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        url, pool_pre_ping=True, connect_args={"timeout": settings.db_timeout}
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """The engine and its session factory; opened by a composition root, passed down."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    timeout: float
+
+    @classmethod
+    def open(cls, settings: Settings) -> Database:
+        engine = create_engine(settings)
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False), settings.db_timeout)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back on any error.
+
+        Database outages and hangs surface as SERVICE_UNAVAILABLE after `DB_TIMEOUT` seconds.
+        """
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self.sessions() as session, session.begin():
+                    yield session
+        except (TimeoutError, PoolTimeoutError) as exc:
+            raise AppError(ErrorCode.SERVICE_UNAVAILABLE, "The database did not answer in time") from exc
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                raise AppError(ErrorCode.SERVICE_UNAVAILABLE, "The database is unavailable") from exc
+            raise
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query within the timeout."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any failure means "not ready"; the caller reports it
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()

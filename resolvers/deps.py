@@ -1,0 +1,54 @@
+"""What resolvers depend on: process-wide services and the caller of one request (no transport)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from core.clock import Clock, SystemClock
+from core.errors import AppError, ErrorCode
+from core.settings import Settings
+from persistence.db import Database
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user of a request, as the token and the database agreed on it."""
+
+    user_id: int
+    role: str
+    session_id: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(slots=True)
+class Caller:
+    """Who is asking: resolved once per request by the authentication middleware."""
+
+    request_id: str
+    ip: str = "unknown"
+    user_agent: str = ""
+    principal: Principal | None = None
+    # Why a presented token was refused; raised only when an operation needs a principal.
+    auth_error: AppError | None = None
+
+    def require_principal(self) -> Principal:
+        if self.principal is not None:
+            return self.principal
+        raise self.auth_error or AppError(ErrorCode.MISSING_AUTH_HEADER)
+
+
+@dataclass(slots=True)
+class Services:
+    """Process-wide resources, opened by a composition root (server lifespan or worker)."""
+
+    settings: Settings
+    db: Database
+    redis: Redis | None = None
+    clock: Clock = field(default_factory=SystemClock)

@@ -1,0 +1,36 @@
+"""The GraphQL schema, assembled from one module per domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from schema.errors import log_unexpected
+from schema.health import HealthQuery
+
+
+@strawberry.type
+class Query(HealthQuery):
+    pass
+
+
+class AppSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        context: Any = execution_context.context if execution_context else None
+        request_id = context.caller.request_id if context is not None else "-"
+        log_unexpected(errors, request_id)
+
+
+def build_schema() -> AppSchema:
+    return AppSchema(
+        query=Query,
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    )

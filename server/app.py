@@ -1,0 +1,63 @@
+"""The web composition root: `create_app(settings)` builds the whole server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
+
+from core.settings import Settings
+from persistence.db import Database
+from persistence.redis import open_redis
+from resolvers.deps import Services
+from schema import build_schema
+from server.graphql_view import GraphQLView
+from server.health import health, ready
+from server.middleware.authentication import AuthenticationMiddleware
+from server.middleware.body_limit import BodyLimitMiddleware
+from server.middleware.request_id import RequestIdMiddleware
+from server.middleware.security_headers import SecurityHeadersMiddleware
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The ASGI application for `settings`; resources open in its lifespan, never at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database.open(settings)
+        redis = open_redis(settings)
+        app.state.services = Services(settings=settings, db=db, redis=redis)
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await db.close()
+
+    graphql = GraphQLView(
+        build_schema(),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=False,
+        subscription_protocols=(),
+    )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
+        Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                   allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                   allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match",
+                                  "X-Request-ID"],
+                   expose_headers=["ETag", "X-Request-ID", "Retry-After"], max_age=600),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_content_length),
+        Middleware(AuthenticationMiddleware, trusted_proxies=settings.trusted_proxies),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

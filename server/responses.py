@@ -1,0 +1,41 @@
+"""Error responses in the shape each transport expects: GraphQL errors or the legacy envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+from starlette.types import Scope
+
+from core.errors import AppError
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def envelope(data: Any = None, error: AppError | None = None) -> dict[str, Any]:
+    """The legacy REST envelope `{success, data, error}`."""
+    if error is None:
+        return {"success": True, "data": data, "error": None}
+    return {
+        "success": False,
+        "data": None,
+        "error": {"code": error.code.value, "message": error.message, "details": error.details},
+    }
+
+
+def error_response(scope: Scope, error: AppError, headers: dict[str, str] | None = None) -> Response:
+    """A GraphQL-shaped error on /graphql, the legacy envelope everywhere else."""
+    if scope.get("path", "").startswith("/graphql"):
+        extensions: dict[str, Any] = {"code": error.code.value}
+        if error.details is not None:
+            extensions["details"] = error.details
+        body: dict[str, Any] = {"errors": [{"message": error.message, "extensions": extensions}]}
+    else:
+        body = envelope(error=error)
+    return JSONResponse(body, status_code=error.status, headers=headers)

@@ -1,0 +1,152 @@
+"""One suite, two backends: the embedded default (SQLite, no Redis) and MySQL + Redis.
+
+MySQL and Redis come from TEST_DATABASE_URL / TEST_REDIS_URL. When they are unset the MySQL
+run is skipped, except under CI=true, where it fails: CI never counts a skip as a pass.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from starlette.applications import Starlette
+
+from core.settings import Settings
+from persistence.db import sync_url
+from persistence.migrate import upgrade
+from persistence.models import Base
+from server.app import create_app
+
+TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
+BACKENDS = ["embedded", "mysql"]
+
+
+def mysql_urls() -> tuple[str, str] | None:
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if database_url and redis_url:
+        return database_url, redis_url
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true requires TEST_DATABASE_URL and TEST_REDIS_URL (MySQL + Redis runs)")
+    return None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mysql_database() -> Iterator[tuple[str, str]]:
+    """The test MySQL database, dropped and migrated once per run."""
+    urls = mysql_urls()
+    if urls is None:
+        pytest.skip("TEST_DATABASE_URL / TEST_REDIS_URL not set")
+    database_url, redis_url = urls
+    url = sync_url(database_url)
+    engine = create_engine(url.set(database=""))
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+    engine.dispose()
+    upgrade(database_url)
+    yield database_url, redis_url
+
+
+def _wipe_mysql(database_url: str) -> None:
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f"DELETE FROM `{table.name}`"))  # noqa: S608 - our table names
+        conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+    engine.dispose()
+
+
+def _flush_redis(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+
+
+def base_settings(**changes: Any) -> Settings:
+    defaults: dict[str, Any] = {
+        "app_env": "test", "jwt_secret": TEST_SECRET, "secret_key": TEST_SECRET,
+        "password_hash_profile": "fast", "export_dir": "",
+    }
+    defaults.update(changes)
+    return Settings(**defaults).validate()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for one test on one backend, on a database with nothing in it."""
+    export_dir = str(tmp_path / "exports")
+    if backend == "embedded":
+        template: Path = request.getfixturevalue("sqlite_template")
+        db_file = tmp_path / "app.db"
+        shutil.copy(template, db_file)
+        yield base_settings(database_url=f"sqlite:///{db_file}", export_dir=export_dir)
+        return
+    database_url, redis_url = request.getfixturevalue("mysql_database")
+    _wipe_mysql(database_url)
+    _flush_redis(redis_url)
+    yield base_settings(database_url=database_url, redis_url=redis_url, export_dir=export_dir)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 headers={"User-Agent": "pytest-client"}) as http:
+        yield http
+
+
+class GraphQLClient:
+    """Posts documents to /graphql; `token` signs the requests in."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None,
+                       token: str | None = None, headers: dict[str, str] | None = None
+                       ) -> dict[str, Any]:
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
+                                        headers=sent)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]

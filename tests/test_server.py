@@ -1,0 +1,76 @@
+"""The server answers: health, readiness, request ids, body limits, CORS, GraphQL errors."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import GraphQLClient, error_codes
+
+
+async def test_health_reports_each_backing_service(client: httpx.AsyncClient, backend: str) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    expected = ("in-process", "in-process") if backend == "embedded" else ("ok", "rq")
+    assert (body["cache"], body["queue"]) == expected
+
+
+async def test_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+
+
+async def test_health_field_over_graphql(gql: GraphQLClient) -> None:
+    body = await gql("{ health { status database } }")
+    assert body == {"data": {"health": {"status": "ok", "database": "ok"}}}
+
+
+async def test_request_id_is_echoed_or_created(client: httpx.AsyncClient) -> None:
+    echoed = await client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
+    created = await client.get("/health", headers={"X-Request-ID": "bad id\twith junk"})
+    assert created.headers["X-Request-ID"] not in ("", "bad id\twith junk")
+    assert len(created.headers["X-Request-ID"]) == 32
+
+
+async def test_security_headers_on_responses(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+async def test_body_over_the_limit_is_refused_with_413(client: httpx.AsyncClient, settings) -> None:  # type: ignore[no-untyped-def]
+    big = "x" * (settings.max_content_length + 1)
+    response = await client.post("/graphql", content=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert error_codes(response.json()) == ["PAYLOAD_TOO_LARGE"]
+
+
+async def test_streamed_body_over_the_limit_is_refused(client: httpx.AsyncClient, settings) -> None:  # type: ignore[no-untyped-def]
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(3):
+            yield b"x" * (settings.max_content_length // 2 + 1)
+
+    response = await client.post("/graphql", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+async def test_cors_preflight_answers_allowed_origins(client: httpx.AsyncClient) -> None:
+    response = await client.options("/graphql", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://app.example")
+
+
+async def test_graphql_syntax_error_has_a_code(gql: GraphQLClient) -> None:
+    body = await gql("{ health { ")
+    assert error_codes(body) == ["VALIDATION_ERROR"]
+
+
+async def test_unknown_field_is_a_validation_error(gql: GraphQLClient) -> None:
+    body = await gql("{ nope }")
+    assert error_codes(body) == ["VALIDATION_ERROR"]
