@@ -30,7 +30,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database.open(settings)
         redis = open_redis(settings)
-        app.state.services = Services(settings=settings, db=db, redis=redis)
+        app.state.services = Services.build(settings, db, redis)
         try:
             yield
         finally:

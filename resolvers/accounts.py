@@ -1,0 +1,45 @@
+"""Creating accounts: the one path behind register, createUser, create-admin and seed-data."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import AppError, ErrorCode, Problems
+from core.validation import check_email, check_name, check_password, normalise_email
+from persistence import users as users_repo
+from persistence.models import User
+from resolvers.deps import Services
+
+
+def check_new_account(services: Services, *, name: str, email: str, password: str) -> None:
+    """Raise one VALIDATION_ERROR listing every bad field of a new account."""
+    problems = Problems()
+    check_name(problems, name)
+    check_email(problems, normalise_email(email))
+    check_password(problems, services.hasher, password)
+    problems.raise_if_any()
+
+
+async def create_account(
+    services: Services, *, name: str, email: str, password: str, role: str,
+    created_by: int | None = None,
+) -> User:
+    """Validate, hash (off the event loop) and insert a user; a taken email is EMAIL_EXISTS."""
+    check_new_account(services, name=name, email=email, password=password)
+    email = normalise_email(email)
+    password_hash = await asyncio.to_thread(services.hasher.hash, password)
+    now = services.clock.now()
+    try:
+        async with services.db.transaction() as session:
+            if await users_repo.get_by_email(session, email) is not None:
+                raise AppError(ErrorCode.EMAIL_EXISTS)
+            user = User(name=name.strip(), email=email, password_hash=password_hash, role=role,
+                        is_active=True, token_version=0, version=1, created_at=now,
+                        updated_at=now, created_by=created_by)
+            session.add(user)
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent insert of the same email won
+        raise AppError(ErrorCode.EMAIL_EXISTS) from exc
+    return user
