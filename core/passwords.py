@@ -22,13 +22,25 @@ class PasswordHasher:
 
     @classmethod
     def for_profile(cls, profile: str, min_length: int = 8) -> PasswordHasher:
-        params = OWASP if profile == "owasp" else FAST
-        return cls(_Argon2(type=Type.ID, hash_len=32, salt_len=16, **params), min_length)
+        p = OWASP if profile == "owasp" else FAST
+        argon = _Argon2(
+            time_cost=p["time_cost"],
+            memory_cost=p["memory_cost"],
+            parallelism=p["parallelism"],
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
+        )
+        return cls(argon, min_length)
 
     @property
     def parameters(self) -> dict[str, int]:
         p = self._argon
-        return {"time_cost": p.time_cost, "memory_cost": p.memory_cost, "parallelism": p.parallelism}
+        return {
+            "time_cost": p.time_cost,
+            "memory_cost": p.memory_cost,
+            "parallelism": p.parallelism,
+        }
 
     def hash(self, password: str) -> str:
         return self._argon.hash(password)

@@ -7,18 +7,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from core.ratelimit import RateLimit
+
 Env = Literal["dev", "test", "prod"]
 Fingerprint = Literal["ip+ua", "ua", "off"]
 
 # Known to everybody who read this file: accepted in development, refused in production.
-DEV_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # noqa: S105
+DEV_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"
 MIN_SECRET_LENGTH = 32
 DEFAULT_DATABASE_URL = "sqlite:///var/app.db"
 
 _ENV_ALIASES: dict[str, Env] = {
-    "dev": "dev", "development": "dev", "local": "dev",
-    "test": "test", "testing": "test",
-    "prod": "prod", "production": "prod",
+    "dev": "dev",
+    "development": "dev",
+    "local": "dev",
+    "test": "test",
+    "testing": "test",
+    "prod": "prod",
+    "production": "prod",
 }
 _WEAK_SECRETS = {"", "change-me", "change-me-too", "secret", "changeme", DEV_SECRET}
 
@@ -87,6 +93,16 @@ class Settings:
             problems.append("PASSWORD_MIN_LENGTH must be at least 8")
         if self.is_prod and self.password_hash_profile != "owasp":
             problems.append("PASSWORD_HASH_PROFILE=fast is for tests only")
+        for name, spec in (
+            ("LOGIN_RATE_LIMIT_ACCOUNT", self.login_rate_limit_account),
+            ("LOGIN_RATE_LIMIT_IP", self.login_rate_limit_ip),
+            ("REGISTER_RATE_LIMIT_IP", self.register_rate_limit_ip),
+            ("REFRESH_RATE_LIMIT_IP", self.refresh_rate_limit_ip),
+        ):
+            try:
+                RateLimit.parse(spec)
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
         if self.max_content_length <= 0:
             problems.append("MAX_CONTENT_LENGTH must be positive")
         if problems:
@@ -100,39 +116,43 @@ class Settings:
         reader = _Reader(env)
         raw_env = (env.get("APP_ENV") or env.get("FLASK_ENV") or "dev").strip().lower()
         if raw_env not in _ENV_ALIASES:
-            raise SettingsError(f"invalid configuration: APP_ENV={raw_env!r} is not dev, test or prod")
+            raise SettingsError(
+                f"invalid configuration: APP_ENV={raw_env!r} is not dev, test or prod"
+            )
         app_env = _ENV_ALIASES[raw_env]
         prod = app_env == "prod"
         settings = cls(
             app_env=app_env,
-            database_url=reader.str("DATABASE_URL", DEFAULT_DATABASE_URL),
-            secret_key=reader.str("SECRET_KEY", "" if prod else DEV_SECRET),
-            jwt_secret=reader.str("JWT_SECRET", "" if prod else DEV_SECRET),
-            jwt_alg=reader.str("JWT_ALG", "HS256").upper(),
-            access_token_expires=reader.int("ACCESS_TOKEN_EXPIRES", 600),
-            refresh_token_expires=reader.int("REFRESH_TOKEN_EXPIRES", 2_592_000),
-            cors_origins=reader.list("CORS_ORIGINS", () if prod else ("*",)),
-            log_json=reader.bool("LOG_JSON", prod),
-            redis_url=reader.str("REDIS_URL", "") or None,
+            database_url=reader.text("DATABASE_URL", DEFAULT_DATABASE_URL),
+            secret_key=reader.text("SECRET_KEY", "" if prod else DEV_SECRET),
+            jwt_secret=reader.text("JWT_SECRET", "" if prod else DEV_SECRET),
+            jwt_alg=reader.text("JWT_ALG", "HS256").upper(),
+            access_token_expires=reader.integer("ACCESS_TOKEN_EXPIRES", 600),
+            refresh_token_expires=reader.integer("REFRESH_TOKEN_EXPIRES", 2_592_000),
+            cors_origins=reader.items("CORS_ORIGINS", () if prod else ("*",)),
+            log_json=reader.flag("LOG_JSON", prod),
+            redis_url=reader.text("REDIS_URL", "") or None,
             max_content_length=reader.size("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
-            password_min_length=reader.int("PASSWORD_MIN_LENGTH", 8),
-            password_hash_profile=reader.choice("PASSWORD_HASH_PROFILE", "owasp", ("owasp", "fast")),  # type: ignore[arg-type]
+            password_min_length=reader.integer("PASSWORD_MIN_LENGTH", 8),
+            password_hash_profile=reader.choice(
+                "PASSWORD_HASH_PROFILE", "owasp", ("owasp", "fast")
+            ),  # type: ignore[arg-type]
             token_fingerprint=reader.choice("TOKEN_FINGERPRINT", "ip+ua", ("ip+ua", "ua", "off")),  # type: ignore[arg-type]
-            trusted_proxies=reader.list("TRUSTED_PROXIES", ()),
-            login_rate_limit_account=reader.str("LOGIN_RATE_LIMIT_ACCOUNT", "10/minute"),
-            login_rate_limit_ip=reader.str("LOGIN_RATE_LIMIT_IP", "100/minute"),
-            register_rate_limit_ip=reader.str("REGISTER_RATE_LIMIT_IP", "20/minute"),
-            refresh_rate_limit_ip=reader.str("REFRESH_RATE_LIMIT_IP", "60/minute"),
-            db_timeout=reader.float("DB_TIMEOUT", 5.0),
-            db_pool_size=reader.int("DB_POOL_SIZE", 10),
-            db_pool_timeout=reader.float("DB_POOL_TIMEOUT", 5.0),
-            redis_timeout=reader.float("REDIS_TIMEOUT", 0.3),
-            cache_ttl=reader.int("CACHE_TTL", 300),
-            graphiql=reader.bool("GRAPHIQL", not prod),
-            rq_queue=reader.str("RQ_QUEUE", "exports"),
-            export_dir=reader.str("EXPORT_DIR", "var/exports"),
-            bootstrap_admin_email=reader.str("BOOTSTRAP_ADMIN_EMAIL", "") or None,
-            bootstrap_admin_password=reader.str("BOOTSTRAP_ADMIN_PASSWORD", "") or None,
+            trusted_proxies=reader.items("TRUSTED_PROXIES", ()),
+            login_rate_limit_account=reader.text("LOGIN_RATE_LIMIT_ACCOUNT", "10/minute"),
+            login_rate_limit_ip=reader.text("LOGIN_RATE_LIMIT_IP", "100/minute"),
+            register_rate_limit_ip=reader.text("REGISTER_RATE_LIMIT_IP", "20/minute"),
+            refresh_rate_limit_ip=reader.text("REFRESH_RATE_LIMIT_IP", "60/minute"),
+            db_timeout=reader.number("DB_TIMEOUT", 5.0),
+            db_pool_size=reader.integer("DB_POOL_SIZE", 10),
+            db_pool_timeout=reader.number("DB_POOL_TIMEOUT", 5.0),
+            redis_timeout=reader.number("REDIS_TIMEOUT", 0.3),
+            cache_ttl=reader.integer("CACHE_TTL", 300),
+            graphiql=reader.flag("GRAPHIQL", not prod),
+            rq_queue=reader.text("RQ_QUEUE", "exports"),
+            export_dir=reader.text("EXPORT_DIR", "var/exports"),
+            bootstrap_admin_email=reader.text("BOOTSTRAP_ADMIN_EMAIL", "") or None,
+            bootstrap_admin_password=reader.text("BOOTSTRAP_ADMIN_PASSWORD", "") or None,
         )
         reader.raise_if_invalid()
         return settings.validate()
@@ -145,11 +165,11 @@ class _Reader:
         self._env = env
         self._problems: list[str] = []
 
-    def str(self, name: str, default: str) -> str:
+    def text(self, name: str, default: str) -> str:
         value = self._env.get(name)
         return default if value is None else value.strip()
 
-    def int(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int) -> int:
         raw = self._env.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -159,7 +179,7 @@ class _Reader:
             self._problems.append(f"{name}={raw!r} is not an integer")
             return default
 
-    def float(self, name: str, default: float) -> float:
+    def number(self, name: str, default: float) -> float:
         raw = self._env.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -169,7 +189,7 @@ class _Reader:
             self._problems.append(f"{name}={raw!r} is not a number")
             return default
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         raw = self._env.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -181,7 +201,7 @@ class _Reader:
         self._problems.append(f"{name}={raw!r} is not a boolean")
         return default
 
-    def list(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    def items(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
         raw = self._env.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -202,7 +222,7 @@ class _Reader:
             return default
 
     def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
-        value = self.str(name, default).lower()
+        value = self.text(name, default).lower()
         if value not in allowed:
             self._problems.append(f"{name}={value!r} is not one of {', '.join(allowed)}")
             return default

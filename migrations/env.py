@@ -20,8 +20,9 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -39,8 +40,12 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     # Batch mode lets ALTERs work on SQLite too (it recreates the table).
-    context.configure(connection=connection, target_metadata=target_metadata,  # type: ignore[arg-type]
-                      render_as_batch=True, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,  # type: ignore[arg-type]
+        render_as_batch=True,
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

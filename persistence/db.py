@@ -12,7 +12,12 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from core.errors import AppError, ErrorCode
 from core.settings import Settings
@@ -41,7 +46,9 @@ def async_url(database_url: str) -> URL:
     url = make_url(database_url)
     driver = _ASYNC_DRIVERS.get(url.drivername)
     if driver is None:
-        raise ValueError(f"unsupported DATABASE_URL scheme {url.drivername!r} (use mysql or sqlite)")
+        raise ValueError(
+            f"unsupported DATABASE_URL scheme {url.drivername!r} (use mysql or sqlite)"
+        )
     url = url.set(drivername=driver)
     if driver.startswith("mysql") and "charset" not in url.query:
         url = url.update_query_dict({"charset": "utf8mb4"})
@@ -118,10 +125,14 @@ class Database:
                 async with self.sessions() as session, session.begin():
                     yield session
         except (TimeoutError, PoolTimeoutError) as exc:
-            raise AppError(ErrorCode.SERVICE_UNAVAILABLE, "The database did not answer in time") from exc
+            raise AppError(
+                ErrorCode.SERVICE_UNAVAILABLE, "The database did not answer in time"
+            ) from exc
         except (OperationalError, DBAPIError) as exc:
             if isinstance(exc, OperationalError) or exc.connection_invalidated:
-                raise AppError(ErrorCode.SERVICE_UNAVAILABLE, "The database is unavailable") from exc
+                raise AppError(
+                    ErrorCode.SERVICE_UNAVAILABLE, "The database is unavailable"
+                ) from exc
             raise
 
     async def ping(self) -> bool:

@@ -31,10 +31,12 @@ def ensure_database(database_url: str) -> None:
     try:
         with engine.connect() as conn:
             name = url.database.replace("`", "``")
-            conn.execute(text(
-                f"CREATE DATABASE IF NOT EXISTS `{name}` "  # noqa: S608 - identifier, quoted above
-                "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            ))
+            conn.execute(
+                text(
+                    f"CREATE DATABASE IF NOT EXISTS `{name}` "
+                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                )
+            )
     finally:
         engine.dispose()
 

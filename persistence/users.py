@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import User
@@ -33,6 +33,27 @@ async def get_by_email(session: AsyncSession, email: str) -> User | None:
 
 async def count_admins(session: AsyncSession) -> int:
     rows: Sequence[int] = (
-        await session.scalars(select(User.id).where(User.role == "admin", User.deleted_at.is_(None)))
+        await session.scalars(
+            select(User.id).where(User.role == "admin", User.deleted_at.is_(None))
+        )
     ).all()
     return len(rows)
+
+
+async def set_password_hash(session: AsyncSession, user_id: int, password_hash: str) -> None:
+    """A rehash on login: same password, new parameters; not a user-visible write."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(password_hash=password_hash)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def bump_token_version(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(token_version=User.token_version + 1)
+        .execution_options(synchronize_session=False)
+    )

@@ -23,7 +23,12 @@ def check_new_account(services: Services, *, name: str, email: str, password: st
 
 
 async def create_account(
-    services: Services, *, name: str, email: str, password: str, role: str,
+    services: Services,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    role: str,
     created_by: int | None = None,
 ) -> User:
     """Validate, hash (off the event loop) and insert a user; a taken email is EMAIL_EXISTS."""
@@ -35,9 +40,18 @@ async def create_account(
         async with services.db.transaction() as session:
             if await users_repo.get_by_email(session, email) is not None:
                 raise AppError(ErrorCode.EMAIL_EXISTS)
-            user = User(name=name.strip(), email=email, password_hash=password_hash, role=role,
-                        is_active=True, token_version=0, version=1, created_at=now,
-                        updated_at=now, created_by=created_by)
+            user = User(
+                name=name.strip(),
+                email=email,
+                password_hash=password_hash,
+                role=role,
+                is_active=True,
+                token_version=0,
+                version=1,
+                created_at=now,
+                updated_at=now,
+                created_by=created_by,
+            )
             session.add(user)
             await session.flush()
     except IntegrityError as exc:  # a concurrent insert of the same email won

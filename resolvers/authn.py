@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from core import tokens
 from core.errors import AppError, ErrorCode
-from resolvers.deps import Caller, Services
+from persistence import sessions as sessions_repo
+from resolvers.deps import Caller, Principal, Services
 
 
 async def authenticate(services: Services, caller: Caller, authorization: str) -> None:
     """Set `caller.principal`, or `caller.auth_error` explaining why the token was refused."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        caller.auth_error = AppError(ErrorCode.MISSING_AUTH_HEADER)
-        return
-    caller.auth_error = AppError(ErrorCode.TOKEN_INVALID)
+    try:
+        caller.principal = await _verify(services, caller, authorization)
+    except AppError as error:
+        caller.auth_error = error
+
+
+async def _verify(services: Services, caller: Caller, authorization: str) -> Principal:
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise AppError(ErrorCode.MISSING_AUTH_HEADER)
+    now = services.clock.now()
+    claims = tokens.decode(services.settings, token, "access", now=now)
+    expected = tokens.fingerprint(services.settings.token_fingerprint, caller.ip, caller.user_agent)
+    if claims.fingerprint != expected:
+        raise AppError(ErrorCode.TOKEN_CONTEXT_MISMATCH)
+    async with services.db.transaction() as session:
+        found = await sessions_repo.get_with_user(session, claims.session_id)
+    if found is None:
+        raise AppError(ErrorCode.TOKEN_REVOKED)
+    row, user = found
+    if (
+        row.revoked_at is not None
+        or row.expires_at <= now
+        or row.access_jti != claims.jti
+        or row.user_id != claims.user_id
+        or user.deleted_at is not None
+        or not user.is_active
+        or user.token_version != claims.token_version
+    ):
+        raise AppError(ErrorCode.TOKEN_REVOKED)
+    return Principal(user_id=user.id, role=user.role, session_id=row.id)

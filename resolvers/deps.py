@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.clock import Clock, SystemClock
-from core.passwords import PasswordHasher
 from core.errors import AppError, ErrorCode
+from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.db import Database
+from persistence.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -52,11 +53,13 @@ class Services:
     settings: Settings
     db: Database
     hasher: PasswordHasher
+    limiter: RateLimiter
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)
 
     @classmethod
     def build(cls, settings: Settings, db: Database, redis: Redis | None = None) -> Services:
-        hasher = PasswordHasher.for_profile(settings.password_hash_profile,
-                                            settings.password_min_length)
-        return cls(settings=settings, db=db, hasher=hasher, redis=redis)
+        hasher = PasswordHasher.for_profile(
+            settings.password_hash_profile, settings.password_min_length
+        )
+        return cls(settings=settings, db=db, hasher=hasher, limiter=RateLimiter(redis), redis=redis)

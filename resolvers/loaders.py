@@ -14,7 +14,7 @@ from resolvers.deps import Services
 
 @dataclass(slots=True)
 class Loaders:
-    user_by_id: DataLoader  # DataLoader[int, User | None]
+    user_by_id: DataLoader[int, User | None]
 
     @classmethod
     def for_request(cls, services: Services) -> Loaders:

@@ -6,16 +6,23 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
 from schema.health import HealthQuery
+from schema.rules import OneCredentialFieldPerOperation
 
 
 @strawberry.type
-class Query(HealthQuery):
+class Query(AuthQuery, HealthQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(AuthMutation):
     pass
 
 
@@ -31,6 +38,11 @@ class AppSchema(strawberry.Schema):
 def build_schema() -> AppSchema:
     return AppSchema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
-        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+        extensions=[
+            lambda: AddValidationRules([OneCredentialFieldPerOperation]),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
     )

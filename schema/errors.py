@@ -21,7 +21,9 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     """The client-facing form of one error, with `extensions.code` from section 4."""
     formatted: dict[str, Any] = {"message": error.message}
     if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
     if error.path:
         formatted["path"] = error.path
     app_error = app_error_of(error)
@@ -45,5 +47,9 @@ def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
     """Log each unexpected failure once, with the request id; expected ones are not errors."""
     for error in errors:
         if error.original_error is not None and app_error_of(error) is None:
-            log.error("unexpected error in GraphQL request %s at %s", request_id, error.path,
-                      exc_info=error.original_error)
+            log.error(
+                "unexpected error in GraphQL request %s at %s",
+                request_id,
+                error.path,
+                exc_info=error.original_error,
+            )

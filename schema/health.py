@@ -19,8 +19,11 @@ class Health:
 
 @strawberry.type
 class HealthQuery:
-    @strawberry.field(extensions=policy(PUBLIC), description="Backing services, as /health reports.")
+    @strawberry.field(
+        extensions=policy(PUBLIC), description="Backing services, as /health reports."
+    )
     async def health(self, info: Info) -> Health:
         report = await check_health(info.context.services)
-        return Health(status=report.status, database=report.database, cache=report.cache,
-                      queue=report.queue)
+        return Health(
+            status=report.status, database=report.database, cache=report.cache, queue=report.queue
+        )

@@ -28,10 +28,17 @@ class UserType:
     @classmethod
     def from_row(cls, row: UserRow) -> UserType:
         return cls(
-            id=strawberry.ID(str(row.id)), name=row.name, email=row.email, role=Role(row.role),
-            is_active=row.is_active, version=row.version, etag=row.etag,
-            created_at=row.created_at, updated_at=row.updated_at,
-            created_by_id=row.created_by, deleted_at_value=row.deleted_at,
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            email=row.email,
+            role=Role(row.role),
+            is_active=row.is_active,
+            version=row.version,
+            etag=row.etag,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            created_by_id=row.created_by,
+            deleted_at_value=row.deleted_at,
         )
 
     @strawberry.field(description="Admins only; null for everybody else.")

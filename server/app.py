@@ -52,11 +52,20 @@ def create_app(settings: Settings) -> Starlette:
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
-        Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                   allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-                   allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match",
-                                  "X-Request-ID"],
-                   expose_headers=["ETag", "X-Request-ID", "Retry-After"], max_age=600),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+            max_age=600,
+        ),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_content_length),
         Middleware(AuthenticationMiddleware, trusted_proxies=settings.trusted_proxies),
     ]

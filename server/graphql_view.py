@@ -19,12 +19,20 @@ from schema.errors import format_error
 
 
 class GraphQLView(GraphQL[Context, None]):
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         services: Services = request.app.state.services
         caller: Caller = request.scope["state"]["caller"]
-        assert isinstance(request, Request) and isinstance(response, Response)
-        return Context(services=services, caller=caller, loaders=Loaders.for_request(services),
-                       request=request, response=response)
+        assert isinstance(request, Request)
+        assert isinstance(response, Response)
+        return Context(
+            services=services,
+            caller=caller,
+            loaders=Loaders.for_request(services),
+            request=request,
+            response=response,
+        )
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
@@ -37,7 +45,7 @@ class GraphQLView(GraphQL[Context, None]):
             data["extensions"] = result.extensions
         return data
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> Any:

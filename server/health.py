@@ -11,10 +11,18 @@ from server.responses import JSONResponse
 
 async def health(request: Request) -> Response:
     report = await check_health(request.app.state.services)
-    return JSONResponse({"status": report.status, "database": report.database,
-                         "cache": report.cache, "queue": report.queue})
+    return JSONResponse(
+        {
+            "status": report.status,
+            "database": report.database,
+            "cache": report.cache,
+            "queue": report.queue,
+        }
+    )
 
 
 async def ready(request: Request) -> Response:
     ok = await is_ready(request.app.state.services)
-    return JSONResponse({"status": "ready" if ok else "unavailable"}, status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ready" if ok else "unavailable"}, status_code=200 if ok else 503
+    )

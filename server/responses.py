@@ -29,7 +29,9 @@ def envelope(data: Any = None, error: AppError | None = None) -> dict[str, Any]:
     }
 
 
-def error_response(scope: Scope, error: AppError, headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    scope: Scope, error: AppError, headers: dict[str, str] | None = None
+) -> Response:
     """A GraphQL-shaped error on /graphql, the legacy envelope everywhere else."""
     if scope.get("path", "").startswith("/graphql"):
         extensions: dict[str, Any] = {"code": error.code.value}

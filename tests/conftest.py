@@ -58,7 +58,7 @@ def mysql_database() -> Iterator[tuple[str, str]]:
         conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
     engine.dispose()
     upgrade(database_url)
-    yield database_url, redis_url
+    return database_url, redis_url
 
 
 def _wipe_mysql(database_url: str) -> None:
@@ -81,8 +81,11 @@ def _flush_redis(redis_url: str) -> None:
 
 def base_settings(**changes: Any) -> Settings:
     defaults: dict[str, Any] = {
-        "app_env": "test", "jwt_secret": TEST_SECRET, "secret_key": TEST_SECRET,
-        "password_hash_profile": "fast", "export_dir": "",
+        "app_env": "test",
+        "jwt_secret": TEST_SECRET,
+        "secret_key": TEST_SECRET,
+        "password_hash_profile": "fast",
+        "export_dir": "",
     }
     defaults.update(changes)
     return Settings(**defaults).validate()
@@ -119,8 +122,9 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                 headers={"User-Agent": "pytest-client"}) as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers={"User-Agent": "pytest-client"}
+    ) as http:
         yield http
 
 
@@ -130,14 +134,19 @@ class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None,
-                       token: str | None = None, headers: dict[str, str] | None = None
-                       ) -> dict[str, Any]:
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                                        headers=sent)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -150,3 +159,63 @@ def gql(client: httpx.AsyncClient) -> GraphQLClient:
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+PASSWORD = "correct horse battery staple"
+
+
+class Accounts:
+    """Factories for users and signed-in callers of the app under test."""
+
+    def __init__(self, app: Starlette, gql: GraphQLClient) -> None:
+        self.app = app
+        self.gql = gql
+
+    @property
+    def services(self) -> Any:
+        return self.app.state.services
+
+    async def user(
+        self,
+        email: str = "user@example.com",
+        *,
+        name: str = "Ada User",
+        role: str = "user",
+        password: str = PASSWORD,
+        created_by: int | None = None,
+    ) -> Any:
+        from resolvers.accounts import create_account
+
+        return await create_account(
+            self.services,
+            name=name,
+            email=email,
+            password=password,
+            role=role,
+            created_by=created_by,
+        )
+
+    async def login(
+        self, email: str, password: str = PASSWORD, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        body = await self.gql(
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
+            "{ accessToken refreshToken tokenType expiresIn } }",
+            {"e": email, "p": password},
+            headers=headers,
+        )
+        assert "errors" not in body, body
+        pair: dict[str, Any] = body["data"]["login"]
+        return pair
+
+    async def token_for(self, email: str = "user@example.com", role: str = "user") -> str:
+        await self.user(email, role=role)
+        return str((await self.login(email))["accessToken"])
+
+    async def admin_token(self, email: str = "admin@example.com") -> str:
+        return await self.token_for(email, role="admin")
+
+
+@pytest.fixture
+def accounts(app: Starlette, gql: GraphQLClient) -> Accounts:
+    return Accounts(app, gql)

@@ -44,7 +44,9 @@ async def test_security_headers_on_responses(client: httpx.AsyncClient) -> None:
 
 async def test_body_over_the_limit_is_refused_with_413(client: httpx.AsyncClient, settings) -> None:  # type: ignore[no-untyped-def]
     big = "x" * (settings.max_content_length + 1)
-    response = await client.post("/graphql", content=big, headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/graphql", content=big, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert error_codes(response.json()) == ["PAYLOAD_TOO_LARGE"]
 
@@ -54,14 +56,21 @@ async def test_streamed_body_over_the_limit_is_refused(client: httpx.AsyncClient
         for _ in range(3):
             yield b"x" * (settings.max_content_length // 2 + 1)
 
-    response = await client.post("/graphql", content=chunks(), headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
 
 
 async def test_cors_preflight_answers_allowed_origins(client: httpx.AsyncClient) -> None:
-    response = await client.options("/graphql", headers={
-        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    response = await client.options(
+        "/graphql",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://app.example")
 

@@ -23,7 +23,9 @@ def client_ip(scope: Scope, trusted: tuple[IPNetwork, ...]) -> str:
     peer = (scope.get("client") or ("unknown", 0))[0]
     if not trusted or not _is_trusted(peer, trusted):
         return str(peer)
-    forwarded = b",".join(v for k, v in scope["headers"] if k == b"x-forwarded-for").decode("latin-1")
+    forwarded = b",".join(v for k, v in scope["headers"] if k == b"x-forwarded-for").decode(
+        "latin-1"
+    )
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _is_trusted(hop, trusted):

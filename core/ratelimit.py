@@ -1,0 +1,28 @@
+"""Rate-limit policies: `10/minute`-style strings parsed into a count per period."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day|s|m|h|d)s?\s*$")
+_SHORT = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    count: int
+    period: int  # seconds
+
+    @classmethod
+    def parse(cls, spec: str) -> RateLimit:
+        """`10/minute`, `100/hour`, `5/30s` (five per thirty seconds)."""
+        match = _SPEC.match(spec.lower())
+        if match is None:
+            raise ValueError(f"not a rate limit: {spec!r} (use e.g. 10/minute)")
+        count, multiple, unit = match.groups()
+        period = _UNITS[_SHORT.get(unit, unit)] * (int(multiple) if multiple else 1)
+        if int(count) <= 0:
+            raise ValueError(f"rate limit count must be positive: {spec!r}")
+        return cls(int(count), period)

@@ -1,0 +1,216 @@
+"""The token lifecycle: register, login, refresh (rotation + reuse detection), logout, logoutAll."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import tokens
+from core.errors import AppError, ErrorCode
+from core.passwords import PasswordHasher
+from core.ratelimit import RateLimit
+from core.validation import normalise_email
+from persistence import sessions as sessions_repo
+from persistence import users as users_repo
+from persistence.models import AuthSession, User
+from persistence.ratelimit import limit_key
+from resolvers.accounts import check_new_account, create_account
+from resolvers.deps import Caller, Services
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("dummy password for unknown accounts")
+
+
+async def enforce_limit(services: Services, scope: str, identity: str, spec: str) -> None:
+    """Count one attempt; RATE_LIMITED with the seconds to wait when over the limit."""
+    retry_after = await services.limiter.hit(limit_key(scope, identity), RateLimit.parse(spec))
+    if retry_after is not None:
+        raise AppError(
+            ErrorCode.RATE_LIMITED,
+            f"Too many attempts; retry in {retry_after} s",
+            {"retryAfter": retry_after, "retry_after": retry_after},
+        )
+
+
+async def register(
+    services: Services, caller: Caller, *, name: str, email: str, password: str, role: str = "user"
+) -> User:
+    """Public sign-up; idempotent for the same email and password (contract section 3)."""
+    await enforce_limit(
+        services, "register-ip", caller.ip, services.settings.register_rate_limit_ip
+    )
+    if role != "user" and (caller.principal is None or not caller.principal.is_admin):
+        raise AppError(ErrorCode.FORBIDDEN, "Only an admin can create admin accounts")
+    check_new_account(services, name=name, email=email, password=password)
+    async with services.db.transaction() as session:
+        existing = await users_repo.get_by_email(session, normalise_email(email))
+    if existing is not None:
+        return await _replay_registration(services, existing, password)
+    try:
+        return await create_account(
+            services,
+            name=name,
+            email=email,
+            password=password,
+            role=role,
+            created_by=caller.principal.user_id if caller.principal else None,
+        )
+    except AppError as error:
+        if error.code is not ErrorCode.EMAIL_EXISTS:
+            raise
+        async with services.db.transaction() as session:  # lost a race with the same sign-up
+            existing = await users_repo.get_by_email(session, normalise_email(email))
+        if existing is None:
+            raise
+        return await _replay_registration(services, existing, password)
+
+
+async def _replay_registration(services: Services, existing: User, password: str) -> User:
+    same = await asyncio.to_thread(services.hasher.verify, existing.password_hash, password)
+    if not same or existing.deleted_at is not None:
+        raise AppError(ErrorCode.EMAIL_EXISTS)
+    return existing
+
+
+async def login(services: Services, caller: Caller, *, email: str, password: str) -> TokenPair:
+    """Check the credentials (limits first, constant work for unknown emails) and open a session."""
+    settings = services.settings
+    email = normalise_email(email)
+    await enforce_limit(services, "login-ip", caller.ip, settings.login_rate_limit_ip)
+    await enforce_limit(services, "login-account", email, settings.login_rate_limit_account)
+    async with services.db.transaction() as session:
+        user = await users_repo.get_by_email(session, email)
+    usable = user is not None and user.deleted_at is None and user.is_active
+    stored = user.password_hash if usable and user is not None else _dummy_hash(services.hasher)
+    matches = await asyncio.to_thread(services.hasher.verify, stored, password)
+    if not (usable and matches) or user is None:
+        raise AppError(ErrorCode.INVALID_CREDENTIALS)
+    rehash = services.hasher.needs_rehash(user.password_hash)
+    new_hash = await asyncio.to_thread(services.hasher.hash, password) if rehash else None
+    return await _open_session(services, caller, user, new_hash)
+
+
+async def _open_session(
+    services: Services, caller: Caller, user: User, new_hash: str | None
+) -> TokenPair:
+    settings, now = services.settings, services.clock.now()
+    row = AuthSession(
+        id=tokens.new_id(),
+        user_id=user.id,
+        access_jti=tokens.new_id(),
+        refresh_jti=tokens.new_id(),
+        fingerprint=_fingerprint(services, caller),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.refresh_token_expires),
+    )
+    async with services.db.transaction() as session:
+        if new_hash is not None:
+            await users_repo.set_password_hash(session, user.id, new_hash)
+        await sessions_repo.open_session(session, row)
+    return _issue(services, row, user.token_version)
+
+
+async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> TokenPair:
+    """Rotate a session's pair; a refresh token used twice revokes the whole session."""
+    settings, now = services.settings, services.clock.now()
+    await enforce_limit(services, "refresh-ip", caller.ip, settings.refresh_rate_limit_ip)
+    claims = tokens.decode(settings, refresh_token, "refresh", now=now)
+    if claims.fingerprint != _fingerprint(services, caller):
+        raise AppError(ErrorCode.TOKEN_CONTEXT_MISMATCH)
+    access_jti, refresh_jti = tokens.new_id(), tokens.new_id()
+    async with services.db.transaction() as session:
+        found = await sessions_repo.get_with_user(session, claims.session_id)
+        if found is None:
+            raise AppError(ErrorCode.TOKEN_REVOKED)
+        row, user = found
+        _check_user(user, claims.token_version)
+        won = await sessions_repo.rotate(
+            session,
+            session_id=row.id,
+            used_refresh_jti=claims.jti,
+            access_jti=access_jti,
+            refresh_jti=refresh_jti,
+            now=now,
+        )
+        if not won and row.revoked_at is None and row.expires_at > now:
+            await sessions_repo.revoke(session, row.id, now=now, reason="reuse")
+    if not won:  # revoked, expired, or a replay (whose revocation committed above)
+        raise AppError(ErrorCode.TOKEN_REVOKED)
+    row.access_jti, row.refresh_jti = access_jti, refresh_jti
+    return _issue(services, row, user.token_version)
+
+
+async def logout(services: Services, caller: Caller) -> bool:
+    """Revoke the caller's session: its access and refresh tokens both stop working."""
+    principal = caller.require_principal()
+    async with services.db.transaction() as session:
+        await sessions_repo.revoke(
+            session, principal.session_id, now=services.clock.now(), reason="logout"
+        )
+    return True
+
+
+async def logout_all(services: Services, caller: Caller) -> bool:
+    """Revoke every session of the caller, on every device."""
+    principal = caller.require_principal()
+    async with services.db.transaction() as session:
+        await revoke_user_tokens(services, session, principal.user_id, reason="logout-all")
+    return True
+
+
+async def revoke_user_tokens(
+    services: Services, session: AsyncSession, user_id: int, *, reason: str
+) -> None:
+    """Inside a caller's transaction: bump token_version and revoke all sessions of a user."""
+    await users_repo.bump_token_version(session, user_id)
+    await sessions_repo.revoke_all(session, user_id, now=services.clock.now(), reason=reason)
+
+
+def _check_user(user: User, token_version: int) -> None:
+    if user.deleted_at is not None or not user.is_active or user.token_version != token_version:
+        raise AppError(ErrorCode.TOKEN_REVOKED)
+
+
+def _fingerprint(services: Services, caller: Caller) -> str:
+    return tokens.fingerprint(services.settings.token_fingerprint, caller.ip, caller.user_agent)
+
+
+def _issue(services: Services, row: AuthSession, token_version: int) -> TokenPair:
+    settings, now = services.settings, services.clock.now()
+    access = tokens.encode(
+        settings,
+        "access",
+        user_id=row.user_id,
+        session_id=row.id,
+        jti=row.access_jti,
+        token_version=token_version,
+        fingerprint=row.fingerprint,
+        issued_at=now,
+        expires_at=now + timedelta(seconds=settings.access_token_expires),
+    )
+    refresh_token = tokens.encode(
+        settings,
+        "refresh",
+        user_id=row.user_id,
+        session_id=row.id,
+        jti=row.refresh_jti,
+        token_version=token_version,
+        fingerprint=row.fingerprint,
+        issued_at=now,
+        expires_at=row.expires_at,
+    )
+    return TokenPair(access, refresh_token, settings.access_token_expires)
