@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import User
@@ -57,3 +60,72 @@ async def bump_token_version(session: AsyncSession, user_id: int) -> None:
         .values(token_version=User.token_version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UserQuery:
+    """Filters and order of a users page; `name`/`email` are case-insensitive substrings."""
+
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    include_deleted: bool = False
+    sort_by: str = "created_at"
+    descending: bool = True
+
+
+_SORT_COLUMNS = {
+    "id": User.id,
+    "created_at": User.created_at,
+    "name": User.name,
+    "email": User.email,
+}
+
+
+def _contains(column: Any, needle: str) -> ColumnElement[bool]:
+    escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
+def _filtered(query: Select[Any], wanted: UserQuery) -> Select[Any]:
+    if not wanted.include_deleted:
+        query = query.where(User.deleted_at.is_(None))
+    if wanted.name:
+        query = query.where(_contains(User.name, wanted.name))
+    if wanted.email:
+        query = query.where(_contains(User.email, wanted.email))
+    if wanted.role:
+        query = query.where(User.role == wanted.role)
+    return query
+
+
+async def page(session: AsyncSession, wanted: UserQuery, *, offset: int, limit: int) -> list[User]:
+    """One page in a stable order: the sort column, then id (each sort has a matching index)."""
+    column = _SORT_COLUMNS[wanted.sort_by]
+    order = [column.desc(), User.id.desc()] if wanted.descending else [column.asc(), User.id.asc()]
+    if wanted.sort_by in ("id", "email"):  # unique already: no tie-breaker needed
+        order = order[:1]
+    query = _filtered(select(User), wanted).order_by(*order).offset(offset).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def count(session: AsyncSession, wanted: UserQuery) -> int:
+    total = await session.scalar(_filtered(select(func.count(User.id)), wanted))
+    return int(total or 0)
+
+
+async def update_versioned(
+    session: AsyncSession, user_id: int, values: dict[str, Any], *, expected_version: int | None
+) -> bool:
+    """Write `values` and bump `version` in one statement, only if the version still matches."""
+    statement = (
+        update(User)
+        .where(User.id == user_id, User.deleted_at.is_(None))
+        .values(**values, version=User.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if expected_version is not None:
+        statement = statement.where(User.version == expected_version)
+    result = await session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1

@@ -9,6 +9,7 @@ from core.clock import Clock, SystemClock
 from core.errors import AppError, ErrorCode
 from core.passwords import PasswordHasher
 from core.settings import Settings
+from persistence.cache import Cache, open_cache
 from persistence.db import Database
 from persistence.ratelimit import RateLimiter
 
@@ -54,6 +55,7 @@ class Services:
     db: Database
     hasher: PasswordHasher
     limiter: RateLimiter
+    cache: Cache
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)
 
@@ -62,4 +64,11 @@ class Services:
         hasher = PasswordHasher.for_profile(
             settings.password_hash_profile, settings.password_min_length
         )
-        return cls(settings=settings, db=db, hasher=hasher, limiter=RateLimiter(redis), redis=redis)
+        return cls(
+            settings=settings,
+            db=db,
+            hasher=hasher,
+            limiter=RateLimiter(redis),
+            cache=open_cache(redis),
+            redis=redis,
+        )

@@ -1,18 +1,290 @@
-"""The users use cases: read, list, create, update and soft-delete accounts."""
+"""The users use cases: read, list, create, update and soft-delete accounts (admins only)."""
 
 from __future__ import annotations
 
-from core.errors import AppError, ErrorCode
+import asyncio
+import math
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from core import rbac
+from core.errors import AppError, ErrorCode, Problems
+from core.validation import check_email, check_name, check_password, normalise_email
 from persistence import users as users_repo
+from persistence.cache import USERS_NAMESPACE as CACHE_NAMESPACE
 from persistence.models import User
-from resolvers.deps import Caller, Services
+from persistence.users import UserQuery
+from resolvers.accounts import create_account
+from resolvers.auth import revoke_user_tokens
+from resolvers.deps import Caller, Principal, Services
+
+MAX_PER_PAGE = 100
+SORT_FIELDS = ("id", "created_at", "name", "email")
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    items: list[User]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / self.per_page) if self.total else 0
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """The fields an admin may change; None leaves a field as it is."""
+
+    name: str | None = None
+    email: str | None = None
+    password: str | None = None
+    role: str | None = None
+    is_active: bool | None = None
+
+
+def require_admin(caller: Caller) -> Principal:
+    principal = caller.require_principal()
+    if not rbac.has_role(principal.role, "admin"):
+        raise AppError(ErrorCode.FORBIDDEN, "Admin role required")
+    return principal
+
+
+def parse_user_id(raw: str | int) -> int:
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 18:
+        raise AppError(ErrorCode.VALIDATION_ERROR, "Invalid input", {"id": ["Not a valid id"]})
+    return int(text)
+
+
+def parse_if_match(if_match: str | None) -> int | None:
+    """The version an `If-Match` value names: quoted or bare etag, `*` (any), or None (none)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    _, _, version = value.rpartition("-")
+    if not version.isdigit():
+        raise AppError(
+            ErrorCode.VALIDATION_ERROR,
+            "Invalid input",
+            {"ifMatch": ["Not an etag of this resource"]},
+        )
+    return int(version)
 
 
 async def get_me(services: Services, caller: Caller) -> User:
     """The signed-in user's own account."""
     principal = caller.require_principal()
-    async with services.db.transaction() as session:
-        user = await users_repo.get(session, principal.user_id)
+    user = await _cached_user(services, principal.user_id)
     if user is None:  # deleted between authentication and now
         raise AppError(ErrorCode.TOKEN_REVOKED)
+    return user
+
+
+async def get_user(services: Services, caller: Caller, *, user_id: str | int) -> User | None:
+    """One live account by id; None when absent or deleted."""
+    require_admin(caller)
+    return await _cached_user(services, parse_user_id(user_id))
+
+
+async def list_users(
+    services: Services,
+    caller: Caller,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    query: UserQuery = UserQuery(),
+) -> UserPage:
+    """A page of accounts with filters and a stable order."""
+    require_admin(caller)
+    problems = Problems()
+    if page < 1:
+        problems.add("page", "Must be 1 or more")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        problems.add("perPage", f"Must be between 1 and {MAX_PER_PAGE}")
+    if query.sort_by not in SORT_FIELDS:
+        problems.add("sortBy", f"Must be one of {', '.join(SORT_FIELDS)}")
+    problems.raise_if_any()
+    key = f"list:{page}:{per_page}:{sorted(_as_dict(query).items())}"
+    full_key, cached = await _cache_get(services, key)
+    if cached is not None:
+        return UserPage(
+            [_user_from(item) for item in cached["items"]], page, per_page, cached["total"]
+        )
+    async with services.db.transaction() as session:
+        total = await users_repo.count(session, query)
+        items = await users_repo.page(session, query, offset=(page - 1) * per_page, limit=per_page)
+    await _cache_set(services, full_key, {"items": [_user_data(u) for u in items], "total": total})
+    return UserPage(items, page, per_page, total)
+
+
+async def create_user(
+    services: Services, caller: Caller, *, name: str, email: str, password: str, role: str = "user"
+) -> User:
+    """An admin creates an account; `createdBy` records who."""
+    principal = require_admin(caller)
+    _check_role(role)
+    return await create_account(
+        services, name=name, email=email, password=password, role=role, created_by=principal.user_id
+    )
+
+
+async def update_user(
+    services: Services,
+    caller: Caller,
+    *,
+    user_id: str | int,
+    changes: UserChanges,
+    if_match: str | None = None,
+) -> User:
+    """Apply `changes` if `if_match` (when given) is current; nothing is written otherwise."""
+    require_admin(caller)
+    target = parse_user_id(user_id)
+    expected = parse_if_match(if_match)
+    values = await _validated_values(services, changes)
+    try:
+        async with services.db.transaction() as session:
+            if "email" in values:
+                holder = await users_repo.get_by_email(session, values["email"])
+                if holder is not None and holder.id != target:
+                    raise AppError(ErrorCode.EMAIL_EXISTS)
+            if not await users_repo.update_versioned(
+                session, target, values, expected_version=expected
+            ):
+                raise await _why_not_written(session, target)
+            if values.keys() & {"password_hash", "role"} or values.get("is_active") is False:
+                await revoke_user_tokens(services, session, target, reason="account-changed")
+            user = await users_repo.get(session, target)
+    except IntegrityError as exc:  # a concurrent write took the email
+        raise AppError(ErrorCode.EMAIL_EXISTS) from exc
+    await services.cache.bump(CACHE_NAMESPACE)
+    assert user is not None
+    return user
+
+
+async def delete_user(
+    services: Services, caller: Caller, *, user_id: str | int, if_match: str | None = None
+) -> bool:
+    """Soft delete: hidden everywhere, sessions revoked, the email stays reserved."""
+    require_admin(caller)
+    target = parse_user_id(user_id)
+    expected = parse_if_match(if_match)
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        if not await users_repo.update_versioned(
+            session, target, {"deleted_at": now, "updated_at": now}, expected_version=expected
+        ):
+            raise await _why_not_written(session, target)
+        await revoke_user_tokens(services, session, target, reason="deleted")
+    await services.cache.bump(CACHE_NAMESPACE)
+    return True
+
+
+async def _why_not_written(session: users_repo.AsyncSession, user_id: int) -> AppError:
+    current = await users_repo.get(session, user_id)
+    if current is None:
+        return AppError(ErrorCode.USER_NOT_FOUND)
+    return AppError(
+        ErrorCode.VERSION_CONFLICT,
+        details={"current_etag": current.etag, "currentEtag": current.etag},
+    )
+
+
+async def _validated_values(services: Services, changes: UserChanges) -> dict[str, Any]:
+    problems = Problems()
+    values: dict[str, Any] = {}
+    if changes.name is not None:
+        check_name(problems, changes.name)
+        values["name"] = changes.name.strip()
+    if changes.email is not None:
+        values["email"] = normalise_email(changes.email)
+        check_email(problems, values["email"])
+    if changes.password is not None:
+        check_password(problems, services.hasher, changes.password)
+    if changes.role is not None:
+        if changes.role not in rbac.ROLES:
+            problems.add("role", f"Must be one of {', '.join(rbac.ROLES)}")
+        values["role"] = changes.role
+    if changes.is_active is not None:
+        values["is_active"] = changes.is_active
+    problems.raise_if_any()
+    if changes.password is not None:
+        values["password_hash"] = await asyncio.to_thread(services.hasher.hash, changes.password)
+    values["updated_at"] = services.clock.now()
+    return values
+
+
+def _check_role(role: str) -> None:
+    if role not in rbac.ROLES:
+        raise AppError(
+            ErrorCode.VALIDATION_ERROR,
+            "Invalid input",
+            {"role": [f"Must be one of {', '.join(rbac.ROLES)}"]},
+        )
+
+
+# --- the cache: user rows as plain dicts under the users generation ---------------------------
+
+_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "password_hash",
+    "role",
+    "is_active",
+    "token_version",
+    "version",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "created_by",
+)
+_DATES = ("created_at", "updated_at", "deleted_at")
+
+
+def _user_data(user: User) -> dict[str, Any]:
+    data = {column: getattr(user, column) for column in _COLUMNS if column != "password_hash"}
+    for column in _DATES:
+        data[column] = data[column].isoformat() if data[column] is not None else None
+    return data
+
+
+def _user_from(data: dict[str, Any]) -> User:
+    values = dict(data)
+    for column in _DATES:
+        values[column] = datetime.fromisoformat(values[column]) if values[column] else None
+    return User(**values, password_hash="")
+
+
+def _as_dict(query: UserQuery) -> dict[str, Any]:
+    return {f.name: getattr(query, f.name) for f in fields(query)}
+
+
+async def _cache_get(services: Services, key: str) -> tuple[str | None, Any | None]:
+    """The full cache key under the current generation (read before the database) and its value."""
+    generation = await services.cache.generation(CACHE_NAMESPACE)
+    if generation < 0:
+        return None, None
+    full_key = f"{CACHE_NAMESPACE}:{generation}:{key}"
+    return full_key, await services.cache.get(full_key)
+
+
+async def _cache_set(services: Services, full_key: str | None, value: Any) -> None:
+    if full_key is not None:
+        await services.cache.set(full_key, value, services.settings.cache_ttl)
+
+
+async def _cached_user(services: Services, user_id: int) -> User | None:
+    key, cached = await _cache_get(services, f"user:{user_id}")
+    if cached is not None:
+        return _user_from(cached)
+    async with services.db.transaction() as session:
+        user = await users_repo.get(session, user_id)
+    if user is not None:
+        await _cache_set(services, key, _user_data(user))
     return user

@@ -14,15 +14,16 @@ from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
 from schema.health import HealthQuery
 from schema.rules import OneCredentialFieldPerOperation
+from schema.users import UsersMutation, UsersQuery
 
 
 @strawberry.type
-class Query(AuthQuery, HealthQuery):
+class Query(AuthQuery, UsersQuery, HealthQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation):
+class Mutation(AuthMutation, UsersMutation):
     pass
 
 

@@ -1,0 +1,152 @@
+"""Admin user management: `user`, `users`, `createUser`, `updateUser`, `deleteUser`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from persistence.users import UserQuery
+from resolvers import users
+from schema.context import Info
+from schema.enums import Role, SortOrder, UserSortField
+from schema.permissions import ADMIN, policy
+from schema.users_types import UserType
+
+
+@strawberry.type
+class PageInfo:
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    has_next_page: bool
+    has_previous_page: bool
+
+
+@strawberry.type
+class UserPage:
+    items: list[UserType]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: users.UserPage) -> UserPage:
+        info = PageInfo(
+            page=page.page,
+            per_page=page.per_page,
+            total=page.total,
+            pages=page.pages,
+            has_next_page=page.page < page.pages,
+            has_previous_page=page.page > 1,
+        )
+        return cls(items=[UserType.from_row(row) for row in page.items], page_info=info)
+
+
+@strawberry.input
+class UserFilter:
+    name: str | None = None
+    email: str | None = None
+    role: Role | None = None
+    include_deleted: bool | None = False
+
+    def to_query(self, sort: SortOrder, sort_by: UserSortField) -> UserQuery:
+        return UserQuery(
+            name=self.name,
+            email=self.email,
+            role=self.role.value if self.role else None,
+            include_deleted=bool(self.include_deleted),
+            sort_by=sort_by.value,
+            descending=sort is SortOrder.DESC,
+        )
+
+
+@strawberry.input
+class CreateUserInput:
+    name: str
+    email: str
+    password: str
+    role: Role | None = Role.USER
+
+
+@strawberry.input
+class UpdateUserInput:
+    name: str | None = None
+    email: str | None = None
+    password: str | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+    def to_changes(self) -> users.UserChanges:
+        return users.UserChanges(
+            name=self.name,
+            email=self.email,
+            password=self.password,
+            role=self.role.value if self.role else None,
+            is_active=self.is_active,
+        )
+
+
+@strawberry.type
+class UsersQuery:
+    @strawberry.field(
+        extensions=policy(ADMIN), description="A live user; null when absent or deleted."
+    )
+    async def user(self, info: Info, id: strawberry.ID) -> UserType | None:
+        row = await users.get_user(info.context.services, info.context.caller, user_id=id)
+        return UserType.from_row(row) if row is not None else None
+
+    @strawberry.field(extensions=policy(ADMIN), description="A page of users.")
+    async def users(
+        self,
+        info: Info,
+        page: int | None = 1,
+        per_page: int | None = 20,
+        sort: SortOrder | None = SortOrder.DESC,
+        sort_by: UserSortField | None = UserSortField.CREATED_AT,
+        filter: UserFilter | None = strawberry.UNSET,
+    ) -> UserPage:
+        query = (filter or UserFilter()).to_query(
+            sort or SortOrder.DESC, sort_by or UserSortField.CREATED_AT
+        )
+        result = await users.list_users(
+            info.context.services,
+            info.context.caller,
+            page=1 if page is None else page,
+            per_page=20 if per_page is None else per_page,
+            query=query,
+        )
+        return UserPage.from_page(result)
+
+
+@strawberry.type
+class UsersMutation:
+    @strawberry.mutation(extensions=policy(ADMIN), description="Create an account.")
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserType:
+        row = await users.create_user(
+            info.context.services,
+            info.context.caller,
+            name=input.name,
+            email=input.email,
+            password=input.password,
+            role=(input.role or Role.USER).value,
+        )
+        return UserType.from_row(row)
+
+    @strawberry.mutation(
+        extensions=policy(ADMIN), description="Change an account; a stale ifMatch writes nothing."
+    )
+    async def update_user(
+        self, info: Info, id: strawberry.ID, input: UpdateUserInput, if_match: str | None = None
+    ) -> UserType:
+        row = await users.update_user(
+            info.context.services,
+            info.context.caller,
+            user_id=id,
+            changes=input.to_changes(),
+            if_match=if_match,
+        )
+        return UserType.from_row(row)
+
+    @strawberry.mutation(extensions=policy(ADMIN), description="Soft-delete an account.")
+    async def delete_user(self, info: Info, id: strawberry.ID, if_match: str | None = None) -> bool:
+        return await users.delete_user(
+            info.context.services, info.context.caller, user_id=id, if_match=if_match
+        )
