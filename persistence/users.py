@@ -101,8 +101,10 @@ def _filtered(query: Select[Any], wanted: UserQuery) -> Select[Any]:
 
 async def page(session: AsyncSession, wanted: UserQuery, *, offset: int, limit: int) -> list[User]:
     """One page in a stable order: the sort column, then id (each sort has a matching index)."""
-    column = _SORT_COLUMNS[wanted.sort_by]
-    order = [column.desc(), User.id.desc()] if wanted.descending else [column.asc(), User.id.asc()]
+    column: Any = _SORT_COLUMNS[wanted.sort_by]
+    order: list[Any] = (
+        [column.desc(), User.id.desc()] if wanted.descending else [column.asc(), User.id.asc()]
+    )
     if wanted.sort_by in ("id", "email"):  # unique already: no tie-breaker needed
         order = order[:1]
     query = _filtered(select(User), wanted).order_by(*order).offset(offset).limit(limit)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import rbac
 from core.errors import AppError, ErrorCode, Problems
@@ -102,6 +103,7 @@ async def list_users(
 ) -> UserPage:
     """A page of accounts with filters and a stable order."""
     require_admin(caller)
+    query = query or UserQuery()
     problems = Problems()
     if page < 1:
         problems.add("page", "Must be 1 or more")
@@ -185,7 +187,7 @@ async def delete_user(
     return True
 
 
-async def _why_not_written(session: users_repo.AsyncSession, user_id: int) -> AppError:
+async def _why_not_written(session: AsyncSession, user_id: int) -> AppError:
     current = await users_repo.get(session, user_id)
     if current is None:
         return AppError(ErrorCode.USER_NOT_FOUND)
