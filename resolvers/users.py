@@ -99,7 +99,7 @@ async def list_users(
     *,
     page: int = 1,
     per_page: int = 20,
-    query: UserQuery = UserQuery(),
+    query: UserQuery | None = None,
 ) -> UserPage:
     """A page of accounts with filters and a stable order."""
     require_admin(caller)
