@@ -72,7 +72,10 @@ class User(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100))
+    # Case-insensitive order on both backends (MySQL's collation already is; SQLite needs NOCASE).
+    name: Mapped[str] = mapped_column(
+        String(100).with_variant(String(100, collation="NOCASE"), "sqlite")
+    )
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="user")

@@ -99,7 +99,7 @@ def _filtered(query: Select[Any], wanted: UserQuery) -> Select[Any]:
     return query
 
 
-async def page(session: AsyncSession, wanted: UserQuery, *, offset: int, limit: int) -> list[User]:
+def page_query(wanted: UserQuery, *, offset: int, limit: int) -> Select[Any]:
     """One page in a stable order: the sort column, then id (each sort has a matching index)."""
     column: Any = _SORT_COLUMNS[wanted.sort_by]
     order: list[Any] = (
@@ -107,8 +107,11 @@ async def page(session: AsyncSession, wanted: UserQuery, *, offset: int, limit: 
     )
     if wanted.sort_by in ("id", "email"):  # unique already: no tie-breaker needed
         order = order[:1]
-    query = _filtered(select(User), wanted).order_by(*order).offset(offset).limit(limit)
-    return list((await session.scalars(query)).all())
+    return _filtered(select(User), wanted).order_by(*order).offset(offset).limit(limit)
+
+
+async def page(session: AsyncSession, wanted: UserQuery, *, offset: int, limit: int) -> list[User]:
+    return list((await session.scalars(page_query(wanted, offset=offset, limit=limit))).all())
 
 
 async def count(session: AsyncSession, wanted: UserQuery) -> int:

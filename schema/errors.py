@@ -17,6 +17,12 @@ def app_error_of(error: GraphQLError) -> AppError | None:
     return original if isinstance(original, AppError) else None
 
 
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for failures of ours (bugs, outages), as opposed to a client's bad request."""
+    original = error.original_error
+    return original is not None and not isinstance(original, (AppError, GraphQLError))
+
+
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     """The client-facing form of one error, with `extensions.code` from section 4."""
     formatted: dict[str, Any] = {"message": error.message}
@@ -32,8 +38,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions: dict[str, Any] = {"code": app_error.code.value}
         if app_error.details is not None:
             extensions["details"] = app_error.details
-    elif error.original_error is None:
-        # Parse and validation errors: the document itself is wrong.
+    elif not is_unexpected(error):
+        # Parse, validation and variable-coercion errors: the request itself is wrong.
         code = (error.extensions or {}).get("code") or ErrorCode.VALIDATION_ERROR.value
         extensions = {"code": code}
     else:
@@ -46,7 +52,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
     """Log each unexpected failure once, with the request id; expected ones are not errors."""
     for error in errors:
-        if error.original_error is not None and app_error_of(error) is None:
+        if is_unexpected(error):
             log.error(
                 "unexpected error in GraphQL request %s at %s",
                 request_id,

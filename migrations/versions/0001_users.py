@@ -29,7 +29,11 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column(
+            "name",
+            sa.String(length=100).with_variant(sa.String(length=100, collation="NOCASE"), "sqlite"),
+            nullable=False,
+        ),
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),

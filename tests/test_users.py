@@ -1,0 +1,352 @@
+"""Users over GraphQL: RBAC, version checks, pagination, soft delete, loaders and the cache."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
+
+USER_FIELDS = "id name email role isActive version etag createdAt updatedAt deletedAt"
+USERS = (
+    "query($page: Int, $perPage: Int, $sort: SortOrder, $sortBy: UserSortField, $filter: UserFilter)"
+    " { users(page: $page, perPage: $perPage, sort: $sort, sortBy: $sortBy, filter: $filter)"
+    " { items { id email name } pageInfo { page perPage total pages hasNextPage hasPreviousPage } } }"
+)
+UPDATE = (
+    "mutation($id: ID!, $input: UpdateUserInput!, $ifMatch: String) "
+    "{ updateUser(id: $id, input: $input, ifMatch: $ifMatch) { id name role version etag } }"
+)
+DELETE = "mutation($id: ID!, $ifMatch: String) { deleteUser(id: $id, ifMatch: $ifMatch) }"
+GET = "query($id: ID!) { user(id: $id) { id email deletedAt } }"
+
+
+@pytest.fixture
+async def admin(accounts: Accounts) -> str:
+    return await accounts.admin_token()
+
+
+async def test_rbac_matrix(gql: GraphQLClient, accounts: Accounts, admin: str) -> None:
+    other = await accounts.user("other@example.com")
+    user = await accounts.token_for("me@example.com")
+    fields = {
+        "user": (GET, {"id": str(other.id)}),
+        "users": (USERS, {}),
+        "createUser": (
+            'mutation { createUser(input: {name: "N", email: "n@example.com", '
+            'password: "long enough"}) { id } }',
+            {},
+        ),
+        "updateUser": (UPDATE, {"id": str(other.id), "input": {"name": "X"}}),
+        "deleteUser": (DELETE, {"id": str(other.id)}),
+    }
+    for name, (doc, variables) in fields.items():
+        assert error_codes(await gql(doc, variables)) == ["MISSING_AUTH_HEADER"], name
+        assert error_codes(await gql(doc, variables, token=user)) == ["FORBIDDEN"], name
+        allowed = await gql(doc, variables, token=admin)
+        assert "errors" not in allowed, (name, allowed)
+    me = await gql("{ me { email } }", token=user)
+    assert me["data"]["me"]["email"] == "me@example.com"
+
+
+async def test_role_change_applies_immediately(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    promoted = await accounts.user("p@example.com")
+    token = (await accounts.login("p@example.com"))["accessToken"]
+    assert error_codes(await gql(USERS, token=token)) == ["FORBIDDEN"]
+    await gql(UPDATE, {"id": str(promoted.id), "input": {"role": "ADMIN"}}, token=admin)
+    # A role change revokes the old tokens; the next login carries the new role.
+    assert error_codes(await gql(USERS, token=token)) == ["TOKEN_REVOKED"]
+    fresh = (await accounts.login("p@example.com"))["accessToken"]
+    assert "errors" not in await gql(USERS, token=fresh)
+
+
+async def test_password_change_revokes_tokens(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    target = await accounts.user("t@example.com")
+    token = (await accounts.login("t@example.com"))["accessToken"]
+    await gql(UPDATE, {"id": str(target.id), "input": {"password": "a new password"}}, token=admin)
+    assert error_codes(await gql("{ me { id } }", token=token)) == ["TOKEN_REVOKED"]
+    assert await accounts.login("t@example.com", "a new password")
+
+
+async def test_deleted_at_and_created_by_are_admin_only(
+    gql: GraphQLClient, accounts: Accounts
+) -> None:
+    admin_row = await accounts.user("boss@example.com", role="admin")
+    admin = (await accounts.login("boss@example.com"))["accessToken"]
+    await accounts.user("made@example.com", created_by=admin_row.id)
+    user = (await accounts.login("made@example.com"))["accessToken"]
+    mine = await gql("{ me { deletedAt createdBy { email } } }", token=user)
+    assert mine["data"]["me"] == {"deletedAt": None, "createdBy": None}
+    listed = await gql(
+        '{ users(filter: {email: "made@"}) { items { createdBy { email } } } }', token=admin
+    )
+    assert listed["data"]["users"]["items"] == [{"createdBy": {"email": "boss@example.com"}}]
+
+
+async def test_version_bumps_and_stale_if_match_writes_nothing(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    target = await accounts.user("v@example.com", name="Before")
+    first = await gql(UPDATE, {"id": str(target.id), "input": {"name": "One"}}, token=admin)
+    first_user = first["data"]["updateUser"]
+    assert first_user["version"] == target.version + 1
+    assert first_user["etag"] != target.etag
+    stale = await gql(
+        UPDATE,
+        {"id": str(target.id), "input": {"name": "Two"}, "ifMatch": target.etag},
+        token=admin,
+    )
+    assert error_codes(stale) == ["VERSION_CONFLICT"]
+    assert stale["errors"][0]["extensions"]["details"]["current_etag"] == first_user["etag"]
+    current = await gql(
+        "query($id: ID!) { user(id: $id) { name version } }", {"id": str(target.id)}, token=admin
+    )
+    assert current["data"]["user"] == {"name": "One", "version": first_user["version"]}
+    fresh = await gql(
+        UPDATE,
+        {"id": str(target.id), "input": {"name": "Two"}, "ifMatch": first_user["etag"]},
+        token=admin,
+    )
+    assert fresh["data"]["updateUser"]["name"] == "Two"
+    for form in (first_user["etag"].strip('"'), "*"):  # bare and wildcard forms
+        ok = await gql(
+            UPDATE, {"id": str(target.id), "input": {"name": "Three"}, "ifMatch": form}, token=admin
+        )
+        assert ("errors" in ok) == (form != "*")
+
+
+async def test_concurrent_writers_one_wins(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    target = await accounts.user("race@example.com")
+    names = [f"Writer {i}" for i in range(6)]
+    results = await asyncio.gather(
+        *(
+            gql(
+                UPDATE,
+                {"id": str(target.id), "input": {"name": name}, "ifMatch": target.etag},
+                token=admin,
+            )
+            for name in names
+        )
+    )
+    winners = [r["data"]["updateUser"]["name"] for r in results if "errors" not in r]
+    assert len(winners) == 1
+    assert all(error_codes(r) == ["VERSION_CONFLICT"] for r in results if "errors" in r)
+    row = await gql(
+        "query($id: ID!) { user(id: $id) { name version } }", {"id": str(target.id)}, token=admin
+    )
+    assert row["data"]["user"] == {"name": winners[0], "version": target.version + 1}
+
+
+async def test_forbidden_and_invalid_updates(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    target = await accounts.user("f@example.com")
+    await accounts.user("taken@example.com")
+    bad = await gql(
+        UPDATE,
+        {"id": str(target.id), "input": {"name": "", "email": "nope", "password": "short"}},
+        token=admin,
+    )
+    assert error_codes(bad) == ["VALIDATION_ERROR"]
+    assert set(bad["errors"][0]["extensions"]["details"]) == {"name", "email", "password"}
+    taken = await gql(
+        UPDATE, {"id": str(target.id), "input": {"email": "taken@example.com"}}, token=admin
+    )
+    assert error_codes(taken) == ["EMAIL_EXISTS"]
+    unknown_field = await gql(UPDATE, {"id": str(target.id), "input": {"version": 99}}, token=admin)
+    assert error_codes(unknown_field) == ["VALIDATION_ERROR"]
+    missing = await gql(UPDATE, {"id": "999999", "input": {"name": "X"}}, token=admin)
+    assert error_codes(missing) == ["USER_NOT_FOUND"]
+    not_an_id = await gql(GET, {"id": "abc"}, token=admin)
+    assert error_codes(not_an_id) == ["VALIDATION_ERROR"]
+
+
+async def test_pagination_bounds(gql: GraphQLClient, admin: str) -> None:
+    for variables, field in (
+        ({"page": 0}, "page"),
+        ({"perPage": 0}, "perPage"),
+        ({"perPage": 101}, "perPage"),
+    ):
+        body = await gql(USERS, variables, token=admin)
+        assert error_codes(body) == ["VALIDATION_ERROR"]
+        assert field in body["errors"][0]["extensions"]["details"]
+
+
+async def test_pagination_order_and_filters(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    for i, name in enumerate(["Carol", "alice", "Bob", "dave", "Eve"]):
+        await accounts.user(f"{name.lower()}{i}@Example.org", name=name)
+    by_name = await gql(
+        USERS,
+        {"sortBy": "NAME", "sort": "ASC", "perPage": 2, "filter": {"email": "EXAMPLE.ORG"}},
+        token=admin,
+    )
+    page = by_name["data"]["users"]
+    assert [u["name"] for u in page["items"]] == ["alice", "Bob"]  # case-insensitive order
+    assert page["pageInfo"] == {
+        "page": 1,
+        "perPage": 2,
+        "total": 5,
+        "pages": 3,
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+    }
+    last = await gql(
+        USERS,
+        {
+            "sortBy": "ID",
+            "sort": "DESC",
+            "page": 3,
+            "perPage": 2,
+            "filter": {"email": "example.org"},
+        },
+        token=admin,
+    )
+    assert len(last["data"]["users"]["items"]) == 1
+    assert last["data"]["users"]["pageInfo"]["hasNextPage"] is False
+    name_filter = await gql(USERS, {"filter": {"name": "AL"}}, token=admin)
+    assert [u["name"] for u in name_filter["data"]["users"]["items"]] == ["alice"]
+    wildcard = await gql(USERS, {"filter": {"name": "%"}}, token=admin)
+    assert wildcard["data"]["users"]["items"] == []
+    admins = await gql(USERS, {"filter": {"role": "ADMIN"}}, token=admin)
+    assert [u["email"] for u in admins["data"]["users"]["items"]] == ["admin@example.com"]
+
+
+async def test_soft_delete(gql: GraphQLClient, accounts: Accounts, admin: str) -> None:
+    gone = await accounts.user("gone@example.com")
+    token = (await accounts.login("gone@example.com"))["accessToken"]
+    assert (await gql(DELETE, {"id": str(gone.id)}, token=admin))["data"] == {"deleteUser": True}
+    assert (await gql(GET, {"id": str(gone.id)}, token=admin))["data"] == {"user": None}
+    listed = await gql(USERS, {"filter": {"email": "gone@"}}, token=admin)
+    assert listed["data"]["users"]["items"] == []
+    with_deleted = await gql(
+        '{ users(filter: {email: "gone@", includeDeleted: true}) { items { email deletedAt } } }',
+        token=admin,
+    )
+    items = with_deleted["data"]["users"]["items"]
+    assert items[0]["email"] == "gone@example.com"
+    assert items[0]["deletedAt"] is not None
+    assert error_codes(await gql("{ me { id } }", token=token)) == ["TOKEN_REVOKED"]
+    login = await gql(
+        f'mutation {{ login(email: "gone@example.com", password: "{PASSWORD}") {{ accessToken }} }}'
+    )
+    assert error_codes(login) == ["INVALID_CREDENTIALS"]
+    again = await gql(
+        "mutation($i: RegisterInput!) { register(input: $i) { id } }",
+        {"i": {"name": "G", "email": "gone@example.com", "password": PASSWORD}},
+    )
+    assert error_codes(again) == ["EMAIL_EXISTS"]
+    assert error_codes(await gql(DELETE, {"id": str(gone.id)}, token=admin)) == ["USER_NOT_FOUND"]
+
+
+async def test_nested_created_by_costs_constant_statements(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    root = await accounts.user("root@example.com", role="admin")
+    middle = [await accounts.user(f"m{i}@example.com", created_by=root.id) for i in range(3)]
+    for i in range(30):
+        await accounts.user(f"leaf{i}@example.com", created_by=middle[i % 3].id)
+    statements: list[str] = []
+    engine = accounts.services.db.engine.sync_engine
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    doc = "{ users(perPage: 100) { items { id createdBy { id createdBy { id createdBy { id } } } } } }"
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        small = await gql(doc.replace("100", "5"), token=admin)
+        small_count = len(statements)
+        statements.clear()
+        big = await gql(doc + " ", token=admin)  # not served from the list cache
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert "errors" not in small and "errors" not in big
+    assert len(big["data"]["users"]["items"]) == 35  # admin, root, 3 middle, 30 leaves
+    # count + page + one batched SELECT per createdBy level (3), whatever the page size
+    assert len(statements) <= 5
+    assert small_count <= 5
+
+
+async def test_cache_is_invalidated_by_every_write(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    async def emails() -> list[str]:
+        body = await gql(USERS, {"sortBy": "EMAIL", "sort": "ASC"}, token=admin)
+        return [u["email"] for u in body["data"]["users"]["items"]]
+
+    assert await emails() == ["admin@example.com"]
+    await gql(
+        'mutation { register(input: {name: "R", email: "r@example.com", '
+        'password: "long enough"}) { id } }'
+    )
+    assert await emails() == ["admin@example.com", "r@example.com"]
+    created = await gql(
+        'mutation { createUser(input: {name: "C", email: "c@example.com", '
+        'password: "long enough"}) { id } }',
+        token=admin,
+    )
+    assert await emails() == ["admin@example.com", "c@example.com", "r@example.com"]
+    cid = created["data"]["createUser"]["id"]
+    before = await gql(GET, {"id": cid}, token=admin)
+    await gql(UPDATE, {"id": cid, "input": {"email": "c2@example.com"}}, token=admin)
+    assert (await gql(GET, {"id": cid}, token=admin))["data"]["user"]["email"] == "c2@example.com"
+    assert before["data"]["user"]["email"] == "c@example.com"
+    assert await emails() == ["admin@example.com", "c2@example.com", "r@example.com"]
+    await gql(DELETE, {"id": cid}, token=admin)
+    assert (await gql(GET, {"id": cid}, token=admin))["data"]["user"] is None
+    assert await emails() == ["admin@example.com", "r@example.com"]
+
+
+async def test_cache_failure_degrades_to_the_database(settings: Any) -> None:
+    import httpx
+
+    from server.app import create_app
+    from tests.conftest import Accounts as Factory
+    from tests.conftest import GraphQLClient as Client
+
+    app = create_app(settings.with_(redis_url="redis://127.0.0.1:1/0"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 1))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers={"User-Agent": "ua"}
+        ) as http:
+            client = Client(http)
+            token = await Factory(app, client).admin_token()
+            body = await client(USERS, token=token)
+    assert body["data"]["users"]["pageInfo"]["total"] == 1
+
+
+async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str) -> None:
+    """EXPLAIN of the default page: an index gives the order, no filesort over the table."""
+    if backend != "mysql":
+        pytest.skip("EXPLAIN plans are checked on MySQL/MariaDB")
+    from persistence.users import UserQuery, page_query
+
+    db = accounts.services.db
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO users (name, email, password_hash, role, is_active, token_version, "
+                "version, created_at, updated_at) SELECT CONCAT('n', seq), CONCAT('e', seq, '@x.io'),"
+                " 'x', 'user', 1, 0, 1, NOW(6) - INTERVAL seq SECOND, NOW(6) FROM seq_1_to_5000"
+            )
+        )
+        await conn.execute(text("ANALYZE TABLE users"))
+    query = page_query(UserQuery(), offset=0, limit=20)
+    sql = str(query.compile(db.engine.sync_engine, compile_kwargs={"literal_binds": True}))
+    async with db.engine.connect() as conn:
+        plan = (await conn.execute(text("EXPLAIN " + sql))).mappings().all()
+    assert plan[0]["key"] == "ix_users_created_at_id", plan
+    assert "filesort" not in (plan[0]["Extra"] or ""), plan
