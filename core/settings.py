@@ -63,6 +63,10 @@ class Settings:
     graphiql: bool = True
     rq_queue: str = "exports"
     export_dir: str = "var/exports"
+    export_retention: int = 86_400
+    export_max_attempts: int = 3
+    export_lease: int = 120
+    export_sweep_interval: float = 15.0
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: str | None = field(default=None, repr=False)
 
@@ -151,6 +155,10 @@ class Settings:
             graphiql=reader.flag("GRAPHIQL", not prod),
             rq_queue=reader.text("RQ_QUEUE", "exports"),
             export_dir=reader.text("EXPORT_DIR", "var/exports"),
+            export_retention=reader.integer("EXPORT_RETENTION", 86_400),
+            export_max_attempts=reader.integer("EXPORT_MAX_ATTEMPTS", 3),
+            export_lease=reader.integer("EXPORT_LEASE", 120),
+            export_sweep_interval=reader.number("EXPORT_SWEEP_INTERVAL", 15.0),
             bootstrap_admin_email=reader.text("BOOTSTRAP_ADMIN_EMAIL", "") or None,
             bootstrap_admin_password=reader.text("BOOTSTRAP_ADMIN_PASSWORD", "") or None,
         )

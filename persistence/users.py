@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, update
@@ -62,6 +63,9 @@ async def bump_token_version(session: AsyncSession, user_id: int) -> None:
     )
 
 
+AnySelect = Select[*tuple[Any, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class UserQuery:
     """Filters and order of a users page; `name`/`email` are case-insensitive substrings."""
@@ -87,7 +91,7 @@ def _contains(column: Any, needle: str) -> ColumnElement[bool]:
     return func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
-def _filtered(query: Select[Any], wanted: UserQuery) -> Select[Any]:
+def _filtered(query: AnySelect, wanted: UserQuery) -> AnySelect:
     if not wanted.include_deleted:
         query = query.where(User.deleted_at.is_(None))
     if wanted.name:
@@ -99,7 +103,7 @@ def _filtered(query: Select[Any], wanted: UserQuery) -> Select[Any]:
     return query
 
 
-def page_query(wanted: UserQuery, *, offset: int, limit: int) -> Select[Any]:
+def page_query(wanted: UserQuery, *, offset: int, limit: int) -> AnySelect:
     """One page in a stable order: the sort column, then id (each sort has a matching index)."""
     column: Any = _SORT_COLUMNS[wanted.sort_by]
     order: list[Any] = (
@@ -134,3 +138,17 @@ async def update_versioned(
     result = await session.execute(statement)
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+ExportRow = tuple[int, str, str, str, datetime, bool]
+
+
+async def export_batch(
+    session: AsyncSession, wanted: UserQuery, *, after_id: int, limit: int
+) -> list[ExportRow]:
+    """The next filtered users in id order after `after_id` (keyset: cost is per batch)."""
+    columns: AnySelect = select(
+        User.id, User.name, User.email, User.role, User.created_at, User.is_active
+    )
+    query = _filtered(columns, wanted).where(User.id > after_id).order_by(User.id).limit(limit)
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in (await session.execute(query)).all()]

@@ -11,6 +11,7 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache, open_cache
 from persistence.db import Database
+from persistence.queue import JobQueue, open_queue
 from persistence.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Services:
     hasher: PasswordHasher
     limiter: RateLimiter
     cache: Cache
+    queue: JobQueue
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)
 
@@ -70,5 +72,6 @@ class Services:
             hasher=hasher,
             limiter=RateLimiter(redis),
             cache=open_cache(redis),
+            queue=open_queue(settings),
             redis=redis,
         )

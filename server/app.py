@@ -15,6 +15,7 @@ from persistence.db import Database
 from persistence.redis import open_redis
 from resolvers.deps import Services
 from schema import build_schema
+from server.background import background
 from server.graphql_view import GraphQLView
 from server.health import health, ready
 from server.middleware.authentication import AuthenticationMiddleware
@@ -30,9 +31,10 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database.open(settings)
         redis = open_redis(settings)
-        app.state.services = Services.build(settings, db, redis)
+        app.state.services = services = Services.build(settings, db, redis)
         try:
-            yield
+            async with background(services):
+                yield
         finally:
             if redis is not None:
                 await redis.aclose()

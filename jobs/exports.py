@@ -1,0 +1,23 @@
+"""The RQ job: run one export by id, with resources opened for it and closed after."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.settings import Settings
+from persistence.db import Database
+from resolvers.deps import Services
+from resolvers.exports import run_export
+
+
+def run_export_job(job_id: str) -> str | None:
+    """Entry point RQ calls (see persistence.queue.RQ_FUNCTION); safe to run twice."""
+    return asyncio.run(_run(Settings.from_env(), job_id))
+
+
+async def _run(settings: Settings, job_id: str) -> str | None:
+    db = Database.open(settings)
+    try:
+        return await run_export(Services.build(settings, db), job_id)
+    finally:
+        await db.close()

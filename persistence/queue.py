@@ -1,0 +1,64 @@
+"""Where accepted export jobs go to run: RQ when Redis is configured, this process otherwise.
+
+Either way the export-job row is the source of truth; the queue only carries job ids, so a lost
+queue entry is found again by the sweep and nothing accepted is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from core.settings import Settings
+
+log = logging.getLogger("app.queue")
+RQ_FUNCTION = "jobs.exports.run_export_job"
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, job_id: str) -> bool: ...
+
+
+class InProcessQueue:
+    """An asyncio queue drained by a task the server starts in its lifespan."""
+
+    def __init__(self) -> None:
+        self.pending: asyncio.Queue[str] = asyncio.Queue()
+
+    async def enqueue(self, job_id: str) -> bool:
+        self.pending.put_nowait(job_id)
+        return True
+
+
+class RQQueue:
+    def __init__(self, settings: Settings) -> None:
+        import redis
+        from rq import Queue
+
+        assert settings.redis_url is not None
+        connection = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=settings.redis_timeout
+        )
+        self._queue = Queue(settings.rq_queue, connection=connection)
+        self._timeout = max(600, settings.export_lease * 10)
+
+    async def enqueue(self, job_id: str) -> bool:
+        """Hand the id to RQ; False when Redis is unavailable (the sweep retries later)."""
+        try:
+            await asyncio.to_thread(
+                self._queue.enqueue,
+                RQ_FUNCTION,
+                job_id,
+                job_timeout=self._timeout,
+                result_ttl=3600,
+                failure_ttl=86_400,
+            )
+        except Exception as exc:  # Redis down: the row stays QUEUED and is requeued
+            log.warning("could not enqueue export %s: %s", job_id, type(exc).__name__)
+            return False
+        return True
+
+
+def open_queue(settings: Settings) -> JobQueue:
+    return RQQueue(settings) if settings.redis_url else InProcessQueue()

@@ -1,0 +1,192 @@
+"""Admin CSV exports: a synchronous stream, and jobs that are written first and never lost."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from core import csv_export
+from core.errors import AppError, ErrorCode
+from persistence import exports as jobs_repo
+from persistence import users as users_repo
+from persistence.models import ExportJob
+from persistence.users import UserQuery
+from resolvers.deps import Caller, Services
+from resolvers.users import require_admin
+
+log = logging.getLogger("app.exports")
+BATCH = 2000
+HEARTBEAT_EVERY = 25  # batches
+
+
+def export_path(services: Services, job_id: str) -> Path:
+    return Path(services.settings.export_dir) / f"{job_id}.csv"
+
+
+def download_url(job: ExportJob) -> str | None:
+    return f"/admin/jobs/{job.id}/download" if job.status == "finished" and job.file_name else None
+
+
+async def stream_users_csv(
+    services: Services, caller: Caller, *, query: UserQuery
+) -> AsyncIterator[bytes]:
+    """The CSV of the filtered users, produced a bounded batch at a time."""
+    require_admin(caller)
+    return _csv_chunks(services, query)
+
+
+async def _csv_chunks(services: Services, query: UserQuery) -> AsyncIterator[bytes]:
+    yield csv_export.encode([], header=True)
+    async for batch in _batches(services, query):
+        yield csv_export.encode(batch)
+
+
+async def _batches(services: Services, query: UserQuery) -> AsyncIterator[list[tuple[str, ...]]]:
+    """CSV rows of the filtered users, one short transaction per batch."""
+    after_id = 0
+    while True:
+        async with services.db.transaction() as session:
+            batch = await users_repo.export_batch(session, query, after_id=after_id, limit=BATCH)
+        if not batch:
+            return
+        yield [csv_export.row(*r) for r in batch]
+        after_id = batch[-1][0]
+
+
+async def request_export(services: Services, caller: Caller, *, query: UserQuery) -> ExportJob:
+    """Record the job (the acceptance), then hand it to the queue; a failed hand-off is retried."""
+    principal = require_admin(caller)
+    now = services.clock.now()
+    job = ExportJob(
+        id=uuid.uuid4().hex,
+        status="queued",
+        attempts=0,
+        created_at=now,
+        requested_by=principal.user_id,
+        filter_json=json.dumps(dataclasses.asdict(query), sort_keys=True),
+    )
+    async with services.db.transaction() as session:
+        await jobs_repo.insert(session, job)
+    await _enqueue(services, job.id)
+    return job
+
+
+async def get_job(services: Services, caller: Caller, *, job_id: str) -> ExportJob:
+    require_admin(caller)
+    async with services.db.transaction() as session:
+        job = await jobs_repo.get(session, job_id.strip()[:64])
+    if job is None:
+        raise AppError(ErrorCode.NOT_FOUND, "Export job not found")
+    return job
+
+
+async def job_file(services: Services, caller: Caller, *, job_id: str) -> Path:
+    """The finished CSV of a job; NOT_FOUND while unfinished or after retention removed it."""
+    job = await get_job(services, caller, job_id=job_id)
+    path = export_path(services, job.id)
+    if job.status != "finished" or not job.file_name or not path.is_file():
+        raise AppError(ErrorCode.NOT_FOUND, "Export file not available")
+    return path
+
+
+async def run_export(services: Services, job_id: str) -> str | None:
+    """Run one job if it is still to be run; the status it ends in (None: nothing to do)."""
+    async with services.db.transaction() as session:
+        if not await jobs_repo.claim(session, job_id, services.clock.now()):
+            return None
+        job = await jobs_repo.get(session, job_id)
+    assert job is not None
+    try:
+        rows = await _write_file(services, job)
+    except Exception as exc:
+        log.exception("export %s failed (attempt %s)", job_id, job.attempts)
+        message = f"Export failed ({type(exc).__name__}); see the server log for job {job_id}"
+        async with services.db.transaction() as session:
+            return await jobs_repo.retry_or_fail(
+                session,
+                job,
+                now=services.clock.now(),
+                error=message,
+                max_attempts=services.settings.export_max_attempts,
+            )
+    async with services.db.transaction() as session:
+        await jobs_repo.finish(
+            session,
+            job_id,
+            now=services.clock.now(),
+            row_count=rows,
+            file_name=export_path(services, job_id).name,
+        )
+    return "finished"
+
+
+async def _write_file(services: Services, job: ExportJob) -> int:
+    """Write to a temporary name and rename: a rerun replaces the file, never appends to it."""
+    query = UserQuery(**json.loads(job.filter_json))
+    final = export_path(services, job.id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.with_suffix(f".{uuid.uuid4().hex[:8]}.part")
+    rows = 0
+    try:
+        with partial.open("wb") as out:
+            out.write(csv_export.encode([], header=True))
+            async for number, batch in _numbered(_batches(services, query)):
+                out.write(csv_export.encode(batch))
+                rows += len(batch)
+                if number % HEARTBEAT_EVERY == 0:
+                    async with services.db.transaction() as session:
+                        await jobs_repo.heartbeat(session, job.id, services.clock.now())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    return rows
+
+
+async def _numbered(
+    batches: AsyncIterator[list[tuple[str, ...]]],
+) -> AsyncIterator[tuple[int, list[tuple[str, ...]]]]:
+    number = 0
+    async for batch in batches:
+        number += 1
+        yield number, batch
+
+
+async def sweep(services: Services) -> None:
+    """Requeue jobs whose hand-off or worker was lost, and remove files past retention."""
+    settings, now = services.settings, services.clock.now()
+    async with services.db.transaction() as session:
+        due = await jobs_repo.due(
+            session, now=now, stale_after=timedelta(seconds=settings.export_lease)
+        )
+        for job in due:
+            if job.status == "started":
+                await jobs_repo.retry_or_fail(
+                    session,
+                    job,
+                    now=now,
+                    error="The worker was lost",
+                    max_attempts=settings.export_max_attempts,
+                )
+        expired = await jobs_repo.expired_files(
+            session, before=now - timedelta(seconds=settings.export_retention)
+        )
+        for job in expired:
+            export_path(services, job.id).unlink(missing_ok=True)
+            await jobs_repo.forget_file(session, job.id)
+    for job in due:
+        if job.status == "queued":
+            await _enqueue(services, job.id)
+
+
+async def _enqueue(services: Services, job_id: str) -> None:
+    if await services.queue.enqueue(job_id):
+        async with services.db.transaction() as session:
+            await jobs_repo.mark_enqueued(session, job_id, services.clock.now())
