@@ -37,12 +37,14 @@ async def mark_enqueued(session: AsyncSession, job_id: str, now: datetime) -> No
 
 
 async def claim(session: AsyncSession, job_id: str, now: datetime) -> bool:
-    """QUEUED → STARTED for exactly one runner; duplicates in the queue find nothing to do."""
+    """QUEUED → STARTED for exactly one runner; duplicates in the queue find nothing to do.
+
+    `not_before` only gates when the sweep hands a retry to the queue, not who may claim it.
+    """
     return await _update(
         session,
         job_id,
         ExportJob.status == "queued",
-        or_(ExportJob.not_before.is_(None), ExportJob.not_before <= now),
         status="started",
         attempts=ExportJob.attempts + 1,
         started_at=now,

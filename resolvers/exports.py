@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -143,7 +144,7 @@ async def _write_file(services: Services, job: ExportJob) -> int:
                     async with services.db.transaction() as session:
                         await jobs_repo.heartbeat(session, job.id, services.clock.now())
             out.flush()
-            os.fsync(out.fileno())
+            await asyncio.to_thread(os.fsync, out.fileno())
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)

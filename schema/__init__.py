@@ -12,18 +12,19 @@ from strawberry.types import ExecutionContext
 
 from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
+from schema.exports import ExportsMutation, ExportsQuery
 from schema.health import HealthQuery
 from schema.rules import OneCredentialFieldPerOperation
 from schema.users import UsersMutation, UsersQuery
 
 
 @strawberry.type
-class Query(AuthQuery, UsersQuery, HealthQuery):
+class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation, UsersMutation):
+class Mutation(AuthMutation, UsersMutation, ExportsMutation):
     pass
 
 

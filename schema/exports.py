@@ -1,0 +1,69 @@
+"""Admin CSV exports as jobs: `exportUsers` starts one, `exportJob` reports on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from persistence.models import ExportJob as ExportJobRow
+from persistence.models import User as UserRow
+from resolvers import exports
+from schema.context import Info
+from schema.enums import JobStatus, SortOrder, UserSortField
+from schema.permissions import ADMIN, policy
+from schema.users import UserFilter
+from schema.users_types import UserType
+
+
+@strawberry.type(name="ExportJob")
+class ExportJobType:
+    id: strawberry.ID
+    status: JobStatus
+    row_count: int | None
+    download_url: str | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    requested_by_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: ExportJobRow) -> ExportJobType:
+        return cls(
+            id=strawberry.ID(row.id),
+            status=JobStatus(row.status),
+            row_count=row.row_count,
+            download_url=exports.download_url(row),
+            error=row.error,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+            requested_by_id=row.requested_by,
+        )
+
+    @strawberry.field(description="The admin who asked for the export.")
+    async def requested_by(self, info: Info) -> UserType | None:
+        if self.requested_by_id is None:
+            return None
+        row: UserRow | None = await info.context.loaders.user_by_id.load(self.requested_by_id)
+        return UserType.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class ExportsQuery:
+    @strawberry.field(extensions=policy(ADMIN), description="An export job; NOT_FOUND if unknown.")
+    async def export_job(self, info: Info, id: strawberry.ID) -> ExportJobType | None:
+        row = await exports.get_job(info.context.services, info.context.caller, job_id=id)
+        return ExportJobType.from_row(row)
+
+
+@strawberry.type
+class ExportsMutation:
+    @strawberry.mutation(
+        extensions=policy(ADMIN), description="Start a CSV export of the users matching the filter."
+    )
+    async def export_users(
+        self, info: Info, filter: UserFilter | None = strawberry.UNSET
+    ) -> ExportJobType:
+        query = (filter or UserFilter()).to_query(SortOrder.ASC, UserSortField.ID)
+        row = await exports.request_export(info.context.services, info.context.caller, query=query)
+        return ExportJobType.from_row(row)

@@ -1,0 +1,343 @@
+"""Admin exports: the CSV format, filters, the job lifecycle on both backends, and lost workers."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.csv_export import HEADER, neutralise
+from persistence import exports as jobs_repo
+from persistence.users import UserQuery
+from resolvers import exports
+from resolvers.deps import Caller, Principal, Services
+from tests.conftest import Accounts, GraphQLClient, error_codes
+
+ROOT = Path(__file__).resolve().parent.parent
+START = "mutation($f: UserFilter) { exportUsers(filter: $f) { id status } }"
+JOB = (
+    "query($id: ID!) { exportJob(id: $id) { id status rowCount downloadUrl error finishedAt "
+    "requestedBy { email } } }"
+)
+
+
+class LaterClock:
+    def __init__(self, seconds: float) -> None:
+        self.at = datetime.now(UTC) + timedelta(seconds=seconds)
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def admin_caller(services: Services, user_id: int) -> Caller:
+    return Caller(request_id="t", principal=Principal(user_id, "admin", "s"))
+
+
+def test_cells_that_spreadsheets_would_run_are_neutralised() -> None:
+    for cell in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(cell) == "'" + cell
+    assert neutralise("plain") == "plain"
+    assert neutralise("a=b") == "a=b"
+
+
+async def wait_for_status(
+    gql: GraphQLClient, token: str, job_id: str, *statuses: str, timeout: float = 20
+) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        job = (await gql(JOB, {"id": job_id}, token=token))["data"]["exportJob"]
+        if job["status"] in statuses:
+            return dict(job)
+        assert asyncio.get_running_loop().time() < deadline, job
+        await asyncio.sleep(0.05)
+
+
+def rq_worker(
+    settings: Any, *, burst: bool = True, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "JWT_SECRET": settings.jwt_secret,
+        "SECRET_KEY": settings.secret_key,
+        "APP_ENV": "test",
+        "PASSWORD_HASH_PROFILE": "fast",
+        "EXPORT_DIR": settings.export_dir,
+        **(extra_env or {}),
+    }
+    args = [
+        sys.executable,
+        "-m",
+        "rq.cli",
+        "worker",
+        "--url",
+        settings.redis_url,
+        "--worker-class",
+        "rq.worker.SimpleWorker" if burst else "rq.Worker",
+    ]
+    if burst:
+        args.append("--burst")
+    return subprocess.Popen(
+        [*args, settings.rq_queue],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def run_jobs(settings: Any, backend: str, **extra_env: str) -> None:
+    """Drain the queue: a real rq worker in burst mode on MySQL+Redis; in process otherwise."""
+    if backend == "mysql":
+        worker = rq_worker(settings, extra_env=extra_env)
+        out, _ = await asyncio.to_thread(worker.communicate, timeout=60)
+        assert worker.returncode == 0, out.decode()
+
+
+async def test_export_lifecycle_and_csv(
+    gql: GraphQLClient, accounts: Accounts, settings: Any, backend: str
+) -> None:
+    admin = await accounts.admin_token()
+    await accounts.user("quote@example.com", name='Smith, "Jo"')
+    await accounts.user("formula@example.com", name='=HYPERLINK("x")')
+    await accounts.user("ünï@example.com", name="Zoë Ünicode")
+    started = (await gql(START, {}, token=admin))["data"]["exportUsers"]
+    assert started["status"] in ("QUEUED", "STARTED", "FINISHED")
+    await run_jobs(settings, backend)
+    job = await wait_for_status(gql, admin, started["id"], "FINISHED", "FAILED")
+    assert job["status"] == "FINISHED", job
+    assert job["rowCount"] == 4
+    assert job["downloadUrl"] == f"/admin/jobs/{started['id']}/download"
+    assert job["requestedBy"] == {"email": "admin@example.com"}
+    content = (Path(settings.export_dir) / f"{started['id']}.csv").read_bytes()
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+    assert tuple(rows[0]) == HEADER
+    assert [r[2] for r in rows[1:]] == [
+        "admin@example.com",
+        "quote@example.com",
+        "formula@example.com",
+        "ünï@example.com",
+    ]
+    assert [int(r[0]) for r in rows[1:]] == sorted(int(r[0]) for r in rows[1:])
+    assert rows[2][1] == 'Smith, "Jo"'
+    assert b'"Smith, ""Jo"""' in content
+    assert rows[3][1] == '\'=HYPERLINK("x")'
+    assert datetime.fromisoformat(rows[1][4]).utcoffset() == timedelta(0)
+    assert rows[1][5] == "true"
+    assert content.endswith(b"\r\n")
+
+
+async def test_export_applies_the_filter(
+    gql: GraphQLClient, accounts: Accounts, settings: Any, backend: str
+) -> None:
+    admin = await accounts.admin_token()
+    for i in range(3):
+        await accounts.user(f"keep{i}@keep.io", name=f"Keep {i}")
+    await accounts.user("drop@example.com")
+    started = (await gql(START, {"f": {"email": "@KEEP.io"}}, token=admin))["data"]["exportUsers"]
+    await run_jobs(settings, backend)
+    job = await wait_for_status(gql, admin, started["id"], "FINISHED", "FAILED")
+    assert job["rowCount"] == 3
+
+
+async def test_exports_are_admin_only_and_unknown_jobs_not_found(
+    gql: GraphQLClient, accounts: Accounts
+) -> None:
+    user = await accounts.token_for("u@example.com")
+    admin = await accounts.admin_token()
+    assert error_codes(await gql(START, {}, token=user)) == ["FORBIDDEN"]
+    assert error_codes(await gql(JOB, {"id": "nope"}, token=user)) == ["FORBIDDEN"]
+    assert error_codes(await gql(JOB, {"id": "nope"}, token=admin)) == ["NOT_FOUND"]
+
+
+async def test_a_failing_job_ends_failed_with_the_error(
+    accounts: Accounts, settings: Any, backend: str, tmp_path: Path
+) -> None:
+    """A job whose file cannot be written is retried, then recorded as FAILED."""
+    services = accounts.services
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the export folder should be")
+    admin = await accounts.user("a@example.com", role="admin")
+    services.settings = settings.with_(export_dir=str(blocker / "exports"), export_max_attempts=2)
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    await run_jobs(
+        services.settings, backend, EXPORT_DIR=str(blocker / "exports"), EXPORT_MAX_ATTEMPTS="2"
+    )
+    await asyncio.sleep(0.2)
+    async with services.db.transaction() as session:
+        first = await jobs_repo.get(session, job.id)
+    assert first is not None
+    assert (first.status, first.attempts) == ("queued", 1)  # backing off before attempt 2
+    services.clock = LaterClock(60)
+    await exports.sweep(services)
+    await run_jobs(
+        services.settings, backend, EXPORT_DIR=str(blocker / "exports"), EXPORT_MAX_ATTEMPTS="2"
+    )
+    await asyncio.sleep(0.2)
+    async with services.db.transaction() as session:
+        final = await jobs_repo.get(session, job.id)
+    assert final is not None
+    assert (final.status, final.attempts) == ("failed", 2)
+    assert final.error is not None
+    assert "NotADirectoryError" in final.error or "FileExistsError" in final.error
+    assert str(tmp_path) not in final.error  # no server paths in what admins read
+
+
+async def test_job_accepted_while_queue_is_down_runs_when_it_returns(
+    accounts: Accounts, settings: Any, backend: str
+) -> None:
+    if backend != "mysql":
+        pytest.skip("the queue outage is a Redis outage")
+    services = accounts.services
+    admin = await accounts.user("a@example.com", role="admin")
+    healthy_queue = services.queue
+    services.queue = type(healthy_queue)(settings.with_(redis_url="redis://127.0.0.1:1/0"))
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    async with services.db.transaction() as session:
+        row = await jobs_repo.get(session, job.id)
+    assert row is not None
+    assert (row.status, row.enqueued_at) == ("queued", None)  # accepted, not handed off
+    services.queue = healthy_queue  # Redis is back
+    await exports.sweep(services)
+    await run_jobs(settings, backend)
+    async with services.db.transaction() as session:
+        done = await jobs_repo.get(session, job.id)
+    assert done is not None
+    assert (done.status, done.row_count) == ("finished", 1)
+
+
+async def seed_many(services: Services, count: int) -> None:
+    from sqlalchemy import text
+
+    async with services.db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO users (name, email, password_hash, role, is_active, token_version, "
+                "version, created_at, updated_at) SELECT CONCAT('n', seq), CONCAT('e', seq, '@x.io'),"
+                f" 'x', 'user', 1, 0, 1, NOW(6), NOW(6) FROM seq_1_to_{count}"
+            )
+        )
+
+
+async def test_sigterm_lets_the_worker_finish_its_job(
+    accounts: Accounts, settings: Any, backend: str
+) -> None:
+    if backend != "mysql":
+        pytest.skip("signals go to a real rq worker process")
+    services = accounts.services
+    admin = await accounts.user("a@example.com", role="admin")
+    await seed_many(services, 150_000)
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    worker = rq_worker(settings, burst=False)
+    try:
+        for _ in range(600):
+            async with services.db.transaction() as session:
+                row = await jobs_repo.get(session, job.id)
+            if row is not None and row.status != "queued":
+                break
+            await asyncio.sleep(0.05)
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(worker.wait, 120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    async with services.db.transaction() as session:
+        done = await jobs_repo.get(session, job.id)
+    assert done is not None
+    assert (done.status, done.row_count) == ("finished", 150_001)
+
+
+async def test_a_killed_workers_job_is_retried(
+    accounts: Accounts, settings: Any, backend: str
+) -> None:
+    services = accounts.services
+    admin = await accounts.user("a@example.com", role="admin")
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    if backend == "embedded":
+        await asyncio.sleep(0.3)  # the in-process worker finishes it; simulate a lost worker
+    async with services.db.transaction() as session:  # a worker claimed it, then died
+        if backend == "mysql":
+            assert await jobs_repo.claim(session, job.id, services.clock.now())
+        else:
+            from sqlalchemy import update
+
+            from persistence.models import ExportJob
+
+            await session.execute(
+                update(ExportJob)
+                .where(ExportJob.id == job.id)
+                .values(status="started", attempts=1, heartbeat_at=services.clock.now())
+            )
+    services.clock = LaterClock(settings.export_lease + 1)
+    await exports.sweep(services)  # lease expired: back to QUEUED with a backoff
+    services.clock = LaterClock(settings.export_lease + 60)
+    await exports.sweep(services)  # backoff over: enqueued again
+    await run_jobs(settings, backend)
+    await asyncio.sleep(0.3)
+    async with services.db.transaction() as session:
+        done = await jobs_repo.get(session, job.id)
+    assert done is not None
+    assert (done.status, done.attempts) == ("finished", 2)
+
+
+async def test_running_a_job_twice_gives_one_file(accounts: Accounts, settings: Any) -> None:
+    services = accounts.services
+    admin = await accounts.user("a@example.com", role="admin")
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    results = await asyncio.gather(
+        exports.run_export(services, job.id), exports.run_export(services, job.id)
+    )
+    # At most one runner claims it (the in-process worker may be the one, in the embedded mode).
+    assert sorted(map(str, results)) in (["None", "finished"], ["None", "None"])
+    for _ in range(200):
+        async with services.db.transaction() as session:
+            row = await jobs_repo.get(session, job.id)
+        if row is not None and row.status == "finished":
+            break
+        await asyncio.sleep(0.05)
+    assert row is not None
+    assert (row.status, row.attempts) == ("finished", 1)
+    await exports.run_export(services, job.id)  # a late duplicate delivery changes nothing
+    files = sorted(p.name for p in Path(settings.export_dir).iterdir())
+    assert files == [f"{job.id}.csv"]
+
+
+async def test_files_are_removed_after_retention(accounts: Accounts, settings: Any) -> None:
+    services = accounts.services
+    admin = await accounts.user("a@example.com", role="admin")
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    await exports.run_export(services, job.id)
+    path = exports.export_path(services, job.id)
+    for _ in range(100):
+        if path.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert path.exists()
+    services.clock = LaterClock(settings.export_retention + 1)
+    await exports.sweep(services)
+    assert not path.exists()
+    with pytest.raises(exports.AppError) as refused:
+        await exports.job_file(services, admin_caller(services, admin.id), job_id=job.id)
+    assert refused.value.code.value == "NOT_FOUND"
