@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -14,6 +19,7 @@ from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
 from schema.health import HealthQuery
+from schema.limits import QueryLimits, limits_rule
 from schema.rules import OneCredentialFieldPerOperation
 from schema.users import UsersMutation, UsersQuery
 
@@ -37,13 +43,28 @@ class AppSchema(strawberry.Schema):
         log_unexpected(errors, request_id)
 
 
-def build_schema() -> AppSchema:
+def build_schema(
+    limits: QueryLimits | None = None, *, introspection: bool = True, batch_limit: int = 0
+) -> AppSchema:
+    """The schema; `limits` and `introspection` change what is accepted, never the SDL."""
+    rules: list[type[ASTValidationRule]] = [
+        OneCredentialFieldPerOperation,
+        limits_rule(limits or QueryLimits()),
+    ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    max_tokens = (limits or QueryLimits()).tokens
     return AppSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            disable_field_suggestions=not introspection,
+            batching_config={"max_operations": batch_limit} if batch_limit > 0 else None,
+        ),
         extensions=[
-            lambda: AddValidationRules([OneCredentialFieldPerOperation]),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: AddValidationRules(rules),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
         ],

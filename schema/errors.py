@@ -41,6 +41,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     elif not is_unexpected(error):
         # Parse, validation and variable-coercion errors: the request itself is wrong.
         code = (error.extensions or {}).get("code") or ErrorCode.VALIDATION_ERROR.value
+        if "more than" in error.message and "tokens" in error.message:  # the parser's limit
+            code = ErrorCode.QUERY_TOO_COMPLEX.value
         extensions = {"code": code}
     else:
         formatted["message"] = "Internal server error"

@@ -14,7 +14,6 @@ from core.settings import Settings
 from persistence.db import Database
 from persistence.redis import open_redis
 from resolvers.deps import Services
-from schema import build_schema
 from server.background import background
 from server.graphql_view import GraphQLView
 from server.health import health, ready
@@ -40,12 +39,7 @@ def create_app(settings: Settings) -> Starlette:
                 await redis.aclose()
             await db.close()
 
-    graphql = GraphQLView(
-        build_schema(),
-        graphql_ide="graphiql" if settings.graphiql else None,
-        allow_queries_via_get=False,
-        subscription_protocols=(),
-    )
+    graphql = GraphQLView(settings)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),

@@ -1,24 +1,55 @@
-"""The GraphQL endpoint: strawberry's ASGI view with our context, error shape and JSON encoder."""
+"""The GraphQL endpoint: strawberry's ASGI view with our context, limits, error shape and JSON."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
+from graphql import GraphQLError, parse
+from graphql.error import GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from core.settings import Settings
 from resolvers.deps import Caller, Services
 from resolvers.loaders import Loaders
+from schema import build_schema
 from schema.context import Context
 from schema.errors import format_error
+from schema.limits import QueryLimits, too_complex
+from schema.rules import credential_fields, one_credential_field_error
+
+
+def limits_of(settings: Settings) -> QueryLimits:
+    return QueryLimits(
+        depth=settings.graphql_max_depth,
+        aliases=settings.graphql_max_aliases,
+        directives=settings.graphql_max_directives,
+        root_fields=settings.graphql_max_root_fields,
+        cost=settings.graphql_max_cost,
+        tokens=settings.graphql_max_tokens,
+    )
 
 
 class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(
+                limits_of(settings),
+                introspection=settings.graphql_introspection,
+                batch_limit=settings.graphql_batch_limit,
+            ),
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=False,
+            subscription_protocols=(),
+        )
+        self.timeout = settings.graphql_timeout
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -33,6 +64,34 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        """Batches (when enabled) may not carry credential fields: one attempt per request."""
+        if isinstance(request_data, list) and _batch_has_credentials(request_data):
+            return [
+                ExecutionResult(data=None, errors=[one_credential_field_error()])
+                for _ in request_data
+            ]
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """One operation, stopped after GRAPHQL_TIMEOUT seconds."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await super().execute_single(*args, **kwargs)
+        except TimeoutError:
+            error = too_complex(f"Query execution exceeded {self.timeout:g} seconds")
+            return ExecutionResult(data=None, errors=[error])
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
@@ -50,3 +109,13 @@ class GraphQLView(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> Any:
         return orjson.loads(data)
+
+
+def _batch_has_credentials(batch: list[GraphQLRequestData]) -> bool:
+    total = 0
+    for item in batch:
+        try:
+            total += credential_fields(parse(item.query or "", max_tokens=10_000))
+        except (GraphQLSyntaxError, GraphQLError):
+            continue  # executed alone, it fails on its own
+    return total > 0

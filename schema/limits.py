@@ -1,0 +1,148 @@
+"""Document limits checked before any resolver runs; each refusal is QUERY_TOO_COMPLEX.
+
+Every rule walks operations with fragments expanded and a guard against cycles, so recursive
+or cyclic fragments are measured (and reported by graphql-core's own rule) without recursion
+blowing up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    Node,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
+
+from core.errors import ErrorCode
+
+# List sizes for the cost: `perPage` as given; a variable counts as the largest allowed value.
+DEFAULT_PAGE, MAX_PAGE = 20, 100
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    depth: int = 10
+    aliases: int = 15
+    directives: int = 20
+    root_fields: int = 10
+    cost: int = 5000
+    tokens: int = 2000
+
+
+def too_complex(message: str, node: Node | None = None) -> GraphQLError:
+    return GraphQLError(message, node, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value})
+
+
+def _fields(
+    context: ValidationContext, selection_set: SelectionSetNode | None, seen: frozenset[str]
+) -> Iterator[tuple[FieldNode, frozenset[str]]]:
+    """The fields of a selection set, through inline fragments and (acyclic) named fragments."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection, seen
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(context, selection.selection_set, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = context.get_fragment(name)
+            if fragment is not None and name not in seen:
+                yield from _fields(context, fragment.selection_set, seen | {name})
+
+
+def _page_size(field: FieldNode) -> int:
+    """How many items a list field returns at most: its `perPage`, else 1 (`users` defaults 20)."""
+    for argument in field.arguments or ():
+        if argument.name.value == "perPage":
+            value = argument.value
+            return min(int(value.value), MAX_PAGE) if isinstance(value, IntValueNode) else MAX_PAGE
+    return DEFAULT_PAGE if field.name.value == "users" else 1
+
+
+def measure(
+    context: ValidationContext,
+    selection_set: SelectionSetNode | None,
+    seen: frozenset[str] = frozenset(),
+    depth: int = 1,
+    multiplier: int = 1,
+) -> tuple[int, int, int]:
+    """(depth, aliases, cost) of a selection set; cost multiplies by the page sizes above it."""
+    max_depth, aliases, cost = depth - 1, 0, 0
+    for field, inner_seen in _fields(context, selection_set, seen):
+        if field.alias is not None and field.name.value != "__typename":
+            aliases += 1
+        size = _page_size(field)
+        cost += multiplier
+        if field.selection_set is not None:
+            d, a, c = measure(
+                context, field.selection_set, inner_seen, depth + 1, multiplier * size
+            )
+            max_depth, aliases, cost = max(max_depth, d), aliases + a, cost + c
+        else:
+            max_depth = max(max_depth, depth)
+    return max_depth, aliases, cost
+
+
+def limits_rule(limits: QueryLimits) -> type[ValidationRule]:
+    """A graphql-core validation rule enforcing `limits` on every operation."""
+
+    class QueryLimitsRule(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            roots = sum(1 for _ in _fields(self.context, node.selection_set, frozenset()))
+            if roots > limits.root_fields:
+                self.report_error(
+                    too_complex(
+                        f"Operation has {roots} root fields; the limit is {limits.root_fields}",
+                        node,
+                    )
+                )
+                return
+            depth, aliases, cost = measure(self.context, node.selection_set)
+            for name, value, limit in (
+                ("depth", depth, limits.depth),
+                ("aliases", aliases, limits.aliases),
+                ("cost", cost, limits.cost),
+            ):
+                if value > limit:
+                    self.report_error(
+                        too_complex(f"Query {name} {value} exceeds the limit of {limit}", node)
+                    )
+                    return
+
+        def enter_document(self, node: Node, *_: Any) -> None:
+            count = _count_directives(node)
+            if count > limits.directives:
+                self.report_error(
+                    too_complex(
+                        f"Document has {count} directives; the limit is {limits.directives}"
+                    )
+                )
+
+    return QueryLimitsRule
+
+
+def _count_directives(node: Node) -> int:
+    count = 0
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, DirectiveNode):
+            count += 1
+        if isinstance(current, Node):
+            stack.extend(getattr(current, key) for key in current.keys)
+        elif isinstance(current, (list, tuple)):
+            stack.extend(current)
+    return count
