@@ -17,6 +17,13 @@ def app_error_of(error: GraphQLError) -> AppError | None:
     return original if isinstance(original, AppError) else None
 
 
+def _is_graphql_core_limit(message: str) -> bool:
+    """graphql-core's own limits (the parser's token cap, its introspection depth rule)."""
+    return ("more than" in message and "tokens" in message) or (
+        message == "Maximum introspection depth exceeded"
+    )
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """True for failures of ours (bugs, outages), as opposed to a client's bad request."""
     original = error.original_error
@@ -41,7 +48,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     elif not is_unexpected(error):
         # Parse, validation and variable-coercion errors: the request itself is wrong.
         code = (error.extensions or {}).get("code") or ErrorCode.VALIDATION_ERROR.value
-        if "more than" in error.message and "tokens" in error.message:  # the parser's limit
+        if _is_graphql_core_limit(error.message):
             code = ErrorCode.QUERY_TOO_COMPLEX.value
         extensions = {"code": code}
     else:
