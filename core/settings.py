@@ -13,7 +13,7 @@ Env = Literal["dev", "test", "prod"]
 Fingerprint = Literal["ip+ua", "ua", "off"]
 
 # Known to everybody who read this file: accepted in development, refused in production.
-DEV_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"
+DEV_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # nosec B105
 MIN_SECRET_LENGTH = 32
 DEFAULT_DATABASE_URL = "sqlite:///var/app.db"
 
@@ -104,7 +104,8 @@ class Settings:
             problems.append("ACCESS_TOKEN_EXPIRES and REFRESH_TOKEN_EXPIRES must be positive")
         if self.password_min_length < 8:
             problems.append("PASSWORD_MIN_LENGTH must be at least 8")
-        if self.is_prod and self.password_hash_profile != "owasp":
+        # A profile name, not a password.
+        if self.is_prod and self.password_hash_profile != "owasp":  # nosec B105
             problems.append("PASSWORD_HASH_PROFILE=fast is for tests only")
         for name, spec in (
             ("LOGIN_RATE_LIMIT_ACCOUNT", self.login_rate_limit_account),

@@ -260,7 +260,8 @@ def _user_from(data: dict[str, Any]) -> User:
     values = dict(data)
     for column in _DATES:
         values[column] = datetime.fromisoformat(values[column]) if values[column] else None
-    return User(**values, password_hash="")
+    # Cached rows never carry the password hash.
+    return User(**values, password_hash="")  # nosec B106
 
 
 def _as_dict(query: UserQuery) -> dict[str, Any]:
