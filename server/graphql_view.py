@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError, parse
 from graphql.error import GraphQLSyntaxError
 from starlette.requests import Request
@@ -108,7 +109,12 @@ class GraphQLView(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> Any:
-        return orjson.loads(data)
+        """A request body must be an object (or, when batching, a list of objects)."""
+        value = orjson.loads(data)
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, dict) for item in items):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return value
 
 
 def _batch_has_credentials(batch: list[GraphQLRequestData]) -> bool:

@@ -66,7 +66,7 @@ def _wipe_mysql(database_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
         for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(text(f"DELETE FROM `{table.name}`"))  # noqa: S608 - our table names
+            conn.execute(text(f"DELETE FROM `{table.name}`"))  # our own table names
         conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
     engine.dispose()
 

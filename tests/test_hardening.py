@@ -237,3 +237,13 @@ async def test_slow_operations_are_stopped(
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             body = (await client.post("/graphql", json={"query": "{ health { status } }"})).json()
     assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
+
+
+@pytest.mark.parametrize("body", ['"{ health { status } }"', "42", "null", "[1, 2]", '["x"]'])
+async def test_bodies_that_are_not_objects_are_bad_requests(
+    http: httpx.AsyncClient, body: str
+) -> None:
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
