@@ -1,0 +1,115 @@
+"""What each legacy route accepts: one declarative spec per body or query string."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, TypedDict
+
+from core.rbac import ROLES
+from persistence.users import UserQuery
+from resolvers.users import MAX_PER_PAGE, SORT_FIELDS, UserChanges
+from server.rest.fields import spec_field
+
+# Fields of the user resource that only the server writes.
+READ_ONLY: Mapping[str, str] = {
+    name: "Read-only field"
+    for name in (
+        "id",
+        "version",
+        "etag",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "created_by",
+        "token_version",
+        "password_hash",
+    )
+}
+
+
+class NewAccount(TypedDict):
+    """The keyword arguments of `register` and `create_user`."""
+
+    name: str
+    email: str
+    password: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewAccountBody:
+    """POST /auth/register and POST /users."""
+
+    REFUSED: ClassVar[Mapping[str, str]] = READ_ONLY
+    name: str
+    email: str
+    password: str
+    role: str = spec_field("user", choices=ROLES)
+
+    def account(self) -> NewAccount:
+        return NewAccount(name=self.name, email=self.email, password=self.password, role=self.role)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginBody:
+    email: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshBody:
+    refresh_token: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PatchUserBody:
+    """PATCH /users/{id}: any subset of the writable fields; the others stay as they are."""
+
+    REFUSED: ClassVar[Mapping[str, str]] = READ_ONLY
+    name: str | None = None
+    email: str | None = None
+    password: str | None = None
+    role: str | None = spec_field(None, choices=ROLES)
+    is_active: bool | None = None
+
+    def changes(self) -> UserChanges:
+        return UserChanges(
+            name=self.name,
+            email=self.email,
+            password=self.password,
+            role=self.role,
+            is_active=self.is_active,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PutUserBody(PatchUserBody):
+    """PUT /users/{id}: name and email are required; omitted optional fields stay as they are."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListUsersQuery:
+    """GET /users."""
+
+    page: int = spec_field(1, minimum=1)
+    per_page: int = spec_field(20, minimum=1, maximum=MAX_PER_PAGE)
+    sort: str = spec_field("desc", choices=("asc", "desc"))
+    sort_by: str = spec_field("created_at", choices=SORT_FIELDS)
+    name: str | None = spec_field(None, description="Case-insensitive substring")
+    email: str | None = spec_field(None, description="Case-insensitive substring")
+    role: str | None = spec_field(None, choices=ROLES)
+    include_deleted: bool = False
+
+    def to_query(self) -> UserQuery:
+        return UserQuery(
+            name=self.name,
+            email=self.email,
+            role=self.role,
+            include_deleted=self.include_deleted,
+            sort_by=self.sort_by,
+            descending=self.sort == "desc",
+        )
