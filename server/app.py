@@ -15,12 +15,14 @@ from persistence.db import Database
 from persistence.redis import open_redis
 from resolvers.deps import Services
 from server.background import background
+from server.error_handlers import EXCEPTION_HANDLERS
 from server.graphql_view import GraphQLView
 from server.health import health, ready
 from server.middleware.authentication import AuthenticationMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
+from server.rest import rest_routes
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -44,6 +46,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
+        *rest_routes(),
     ]
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -65,4 +68,9 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_content_length),
         Middleware(AuthenticationMiddleware, trusted_proxies=settings.trusted_proxies),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )

@@ -1,0 +1,55 @@
+"""`/auth/*`: the legacy token routes over the same resolvers as the GraphQL mutations."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from resolvers import auth, users
+from server.rest.presenters import tokens_json
+from server.rest.replies import ok, user_reply
+from server.rest.routing import Operation, caller_of, services_of
+from server.rest.specs import LoginBody, NewAccountBody, RefreshBody
+
+
+async def register(request: Request, body: NewAccountBody) -> Response:
+    user = await auth.register(services_of(request), caller_of(request), **body.account())
+    return user_reply(request, user, status=201)
+
+
+async def login(request: Request, body: LoginBody) -> Response:
+    pair = await auth.login(
+        services_of(request), caller_of(request), email=body.email, password=body.password
+    )
+    return ok(tokens_json(pair))
+
+
+async def refresh(request: Request, body: RefreshBody) -> Response:
+    pair = await auth.refresh(
+        services_of(request), caller_of(request), refresh_token=body.refresh_token
+    )
+    return ok(tokens_json(pair))
+
+
+async def logout(request: Request) -> Response:
+    await auth.logout(services_of(request), caller_of(request))
+    return ok()
+
+
+async def logout_all(request: Request) -> Response:
+    await auth.logout_all(services_of(request), caller_of(request))
+    return ok()
+
+
+async def me(request: Request) -> Response:
+    return user_reply(request, await users.get_me(services_of(request), caller_of(request)))
+
+
+OPERATIONS = (
+    Operation("POST", "/auth/register", register, "Register", status=201, body=NewAccountBody),
+    Operation("POST", "/auth/login", login, "Sign in", body=LoginBody),
+    Operation("POST", "/auth/refresh", refresh, "Rotate the session's tokens", body=RefreshBody),
+    Operation("POST", "/auth/logout", logout, "Revoke this session", access="signed-in"),
+    Operation("POST", "/auth/logout-all", logout_all, "Revoke every session", access="signed-in"),
+    Operation("GET", "/auth/me", me, "The signed-in user", access="signed-in"),
+)

@@ -1,0 +1,62 @@
+"""The legacy JSON shapes: a user, a token pair, a page of users."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from persistence.models import User
+from resolvers.auth import TokenPair
+from resolvers.deps import Caller
+from resolvers.users import UserPage
+from server.rest.specs import ListUsersQuery
+
+
+def user_json(user: User, caller: Caller) -> dict[str, Any]:
+    """A user as legacy clients read it; `deleted_at` is shown to admins only."""
+    data: dict[str, Any] = {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role.lower(),
+        "is_active": user.is_active,
+        "version": user.version,
+        "created_at": iso(user.created_at),
+        "updated_at": iso(user.updated_at),
+        "created_by": user.created_by,
+    }
+    if caller.principal is not None and caller.principal.is_admin:
+        data["deleted_at"] = iso(user.deleted_at)
+    return data
+
+
+def tokens_json(pair: TokenPair) -> dict[str, Any]:
+    return {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": pair.token_type,
+        "expires_in": pair.expires_in,
+    }
+
+
+def page_json(page: UserPage, query: ListUsersQuery, caller: Caller) -> dict[str, Any]:
+    return {
+        "items": [user_json(user, caller) for user in page.items],
+        "meta": {
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": page.total,
+            "pages": page.pages,
+            "sort": query.sort,
+            "sort_by": query.sort_by,
+        },
+    }
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 with an explicit offset; the database hands back UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()

@@ -1,0 +1,68 @@
+"""Legacy routes declared as operations: method, path, access, what they accept and answer.
+
+An endpoint receives the request and, when its operation declares one, the parsed body or query
+spec; the declarations are also what an OpenAPI generator reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from resolvers.deps import Caller, Services
+from server.rest.bodies import parse_body, parse_query, read_json
+
+Endpoint = Callable[..., Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    path: str
+    endpoint: Endpoint
+    summary: str
+    access: Literal["public", "signed-in", "admin"] = "public"
+    status: int = 200
+    body: type[Any] | None = None
+    query: type[Any] | None = None
+
+
+def routes_of(operations: Iterable[Operation]) -> list[BaseRoute]:
+    """One route per path, in declaration order, so a wrong method gets 405 with every `Allow`."""
+    by_path: dict[str, dict[str, Operation]] = {}
+    for operation in operations:
+        by_path.setdefault(operation.path, {})[operation.method] = operation
+    return [
+        Route(path, _dispatch(methods), methods=list(methods), name=f"rest:{path}")
+        for path, methods in by_path.items()
+    ]
+
+
+def _dispatch(methods: dict[str, Operation]) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        operation = methods["GET" if request.method == "HEAD" else request.method]
+        if operation.body is not None:
+            body = parse_body(operation.body, await read_json(request))
+            return await operation.endpoint(request, body)
+        if operation.query is not None:
+            query = parse_query(operation.query, request.query_params)
+            return await operation.endpoint(request, query)
+        return await operation.endpoint(request)
+
+    return endpoint
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def caller_of(request: Request) -> Caller:
+    """Who is asking, as the authentication middleware resolved it."""
+    caller: Caller = request.scope["state"]["caller"]
+    return caller

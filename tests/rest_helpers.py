@@ -1,0 +1,54 @@
+"""Reading legacy REST answers in tests: the envelope, its data, its error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.conftest import PASSWORD
+
+USER_KEYS = {
+    "id",
+    "name",
+    "email",
+    "role",
+    "is_active",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def data_of(response: httpx.Response, status: int = 200) -> Any:
+    """The `data` of a successful envelope answered with `status`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["success"] is True and body["error"] is None, body
+    assert set(body) == {"success", "data", "error"}
+    return body["data"]
+
+
+def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The `error` of a failed envelope answered with `status` and `code`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"success", "data", "error"}
+    assert body["success"] is False and body["data"] is None, body
+    assert body["error"]["code"] == code, body
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+async def rest_login(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> dict[str, Any]:
+    pair: dict[str, Any] = data_of(
+        await client.post("/auth/login", json={"email": email, "password": password})
+    )
+    return pair
