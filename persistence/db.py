@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core import metrics
 from core.errors import AppError, ErrorCode
 from core.settings import Settings
 
@@ -97,6 +98,22 @@ def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
     return engine
 
 
+def _watch_pool(engine: AsyncEngine) -> None:
+    """Connections in use, and checkouts made while the pool was full (the next one waits)."""
+    pool = engine.sync_engine.pool
+    size = getattr(pool, "size", lambda: 0)()
+
+    @event.listens_for(pool, "checkout")
+    def _checkout(*_: Any) -> None:
+        metrics.DB_POOL_IN_USE.inc()
+        if size and getattr(pool, "checkedout", lambda: 0)() >= size:
+            metrics.DB_POOL_WAITS.inc()
+
+    @event.listens_for(pool, "checkin")
+    def _checkin(*_: Any) -> None:
+        metrics.DB_POOL_IN_USE.dec()
+
+
 @dataclass(frozen=True, slots=True)
 class Database:
     """The engine and its session factory; opened by a composition root, passed down."""
@@ -108,6 +125,7 @@ class Database:
     @classmethod
     def open(cls, settings: Settings) -> Database:
         engine = create_engine(settings)
+        _watch_pool(engine)
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False), settings.db_timeout)
 
     @property

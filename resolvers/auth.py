@@ -9,7 +9,7 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import tokens
+from core import metrics, tokens
 from core.errors import AppError, ErrorCode
 from core.passwords import PasswordHasher
 from core.ratelimit import RateLimit
@@ -19,6 +19,7 @@ from persistence import users as users_repo
 from persistence.models import AuthSession, User
 from persistence.ratelimit import limit_key
 from resolvers.accounts import check_new_account, create_account
+from resolvers.audit import security_event
 from resolvers.deps import Caller, Services
 
 
@@ -35,10 +36,14 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash("dummy password for unknown accounts")
 
 
-async def enforce_limit(services: Services, scope: str, identity: str, spec: str) -> None:
+async def enforce_limit(
+    services: Services, caller: Caller, scope: str, identity: str, spec: str
+) -> None:
     """Count one attempt; RATE_LIMITED with the seconds to wait when over the limit."""
     retry_after = await services.limiter.hit(limit_key(scope, identity), RateLimit.parse(spec))
     if retry_after is not None:
+        metrics.RATE_LIMITED.labels(scope).inc()
+        security_event(caller, "rate_limited", scope=scope, retry_after=retry_after)
         raise AppError(
             ErrorCode.RATE_LIMITED,
             f"Too many attempts; retry in {retry_after} s",
@@ -51,9 +56,10 @@ async def register(
 ) -> User:
     """Public sign-up; idempotent for the same email and password (contract section 3)."""
     await enforce_limit(
-        services, "register-ip", caller.ip, services.settings.register_rate_limit_ip
+        services, caller, "register-ip", caller.ip, services.settings.register_rate_limit_ip
     )
     if role != "user" and (caller.principal is None or not caller.principal.is_admin):
+        security_event(caller, "forbidden", action="register-admin")
         raise AppError(ErrorCode.FORBIDDEN, "Only an admin can create admin accounts")
     check_new_account(services, name=name, email=email, password=password)
     async with services.db.transaction() as session:
@@ -90,15 +96,18 @@ async def login(services: Services, caller: Caller, *, email: str, password: str
     """Check the credentials (limits first, constant work for unknown emails) and open a session."""
     settings = services.settings
     email = normalise_email(email)
-    await enforce_limit(services, "login-ip", caller.ip, settings.login_rate_limit_ip)
-    await enforce_limit(services, "login-account", email, settings.login_rate_limit_account)
+    await enforce_limit(services, caller, "login-ip", caller.ip, settings.login_rate_limit_ip)
+    await enforce_limit(services, caller, "login-account", email, settings.login_rate_limit_account)
     async with services.db.transaction() as session:
         user = await users_repo.get_by_email(session, email)
     usable = user is not None and user.deleted_at is None and user.is_active
     stored = user.password_hash if usable and user is not None else _dummy_hash(services.hasher)
     matches = await asyncio.to_thread(services.hasher.verify, stored, password)
     if not (usable and matches) or user is None:
+        metrics.AUTH_EVENTS.labels("login_failed").inc()
+        security_event(caller, "login_failed")
         raise AppError(ErrorCode.INVALID_CREDENTIALS)
+    metrics.AUTH_EVENTS.labels("login").inc()
     rehash = services.hasher.needs_rehash(user.password_hash)
     new_hash = await asyncio.to_thread(services.hasher.hash, password) if rehash else None
     return await _open_session(services, caller, user, new_hash)
@@ -127,7 +136,7 @@ async def _open_session(
 async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> TokenPair:
     """Rotate a session's pair; a refresh token used twice revokes the whole session."""
     settings, now = services.settings, services.clock.now()
-    await enforce_limit(services, "refresh-ip", caller.ip, settings.refresh_rate_limit_ip)
+    await enforce_limit(services, caller, "refresh-ip", caller.ip, settings.refresh_rate_limit_ip)
     claims = tokens.decode(settings, refresh_token, "refresh", now=now)
     if claims.fingerprint != _fingerprint(services, caller):
         raise AppError(ErrorCode.TOKEN_CONTEXT_MISMATCH)
@@ -146,10 +155,15 @@ async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> 
             refresh_jti=refresh_jti,
             now=now,
         )
-        if not won and row.revoked_at is None and row.expires_at > now:
+        reused = not won and row.revoked_at is None and row.expires_at > now
+        if reused:
             await sessions_repo.revoke(session, row.id, now=now, reason="reuse")
+    if reused:
+        metrics.AUTH_EVENTS.labels("refresh_reuse").inc()
+        security_event(caller, "refresh_reuse", session_user=row.user_id)
     if not won:  # revoked, expired, or a replay (whose revocation committed above)
         raise AppError(ErrorCode.TOKEN_REVOKED)
+    metrics.AUTH_EVENTS.labels("refresh").inc()
     row.access_jti, row.refresh_jti = access_jti, refresh_jti
     return _issue(services, row, user.token_version)
 

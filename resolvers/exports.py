@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-from core import csv_export
+from core import csv_export, metrics
 from core.errors import AppError, ErrorCode
 from persistence import exports as jobs_repo
 from persistence import users as users_repo
@@ -74,6 +74,7 @@ async def request_export(services: Services, caller: Caller, *, query: UserQuery
     )
     async with services.db.transaction() as session:
         await jobs_repo.insert(session, job)
+    metrics.EXPORT_JOBS.labels("queued").inc()
     await _enqueue(services, job.id)
     return job
 
@@ -109,13 +110,15 @@ async def run_export(services: Services, job_id: str) -> str | None:
         log.exception("export %s failed (attempt %s)", job_id, job.attempts)
         message = f"Export failed ({type(exc).__name__}); see the server log for job {job_id}"
         async with services.db.transaction() as session:
-            return await jobs_repo.retry_or_fail(
+            status = await jobs_repo.retry_or_fail(
                 session,
                 job,
                 now=services.clock.now(),
                 error=message,
                 max_attempts=services.settings.export_max_attempts,
             )
+        metrics.EXPORT_JOBS.labels(status).inc()
+        return status
     async with services.db.transaction() as session:
         await jobs_repo.finish(
             session,
@@ -124,6 +127,7 @@ async def run_export(services: Services, job_id: str) -> str | None:
             row_count=rows,
             file_name=export_path(services, job_id).name,
         )
+    metrics.EXPORT_JOBS.labels("finished").inc()
     return "finished"
 
 
@@ -167,6 +171,7 @@ async def sweep(services: Services) -> None:
         due = await jobs_repo.due(
             session, now=now, stale_after=timedelta(seconds=settings.export_lease)
         )
+        metrics.EXPORT_QUEUE_DEPTH.set(await jobs_repo.queue_depth(session))
         for job in due:
             if job.status == "started":
                 await jobs_repo.retry_or_fail(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import rbac
+from core import metrics, rbac
 from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, check_name, check_password, normalise_email
 from persistence import users as users_repo
@@ -19,6 +19,7 @@ from persistence.cache import USERS_NAMESPACE as CACHE_NAMESPACE
 from persistence.models import User
 from persistence.users import UserQuery
 from resolvers.accounts import create_account
+from resolvers.audit import security_event
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Principal, Services
 
@@ -52,6 +53,7 @@ class UserChanges:
 def require_admin(caller: Caller) -> Principal:
     principal = caller.require_principal()
     if not rbac.has_role(principal.role, "admin"):
+        security_event(caller, "forbidden", action="admin")
         raise AppError(ErrorCode.FORBIDDEN, "Admin role required")
     return principal
 
@@ -274,7 +276,9 @@ async def _cache_get(services: Services, key: str) -> tuple[str | None, Any | No
     if generation < 0:
         return None, None
     full_key = f"{CACHE_NAMESPACE}:{generation}:{key}"
-    return full_key, await services.cache.get(full_key)
+    value = await services.cache.get(full_key)
+    metrics.CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
+    return full_key, value
 
 
 async def _cache_set(services: Services, full_key: str | None, value: Any) -> None:

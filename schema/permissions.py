@@ -13,8 +13,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
-from core import rbac
-from core.errors import AppError, ErrorCode
+from resolvers.users import require_admin
 from schema.context import Info
 from schema.enums import Role
 
@@ -53,9 +52,7 @@ class IsAdmin(BasePermission):
     _schema_directive = HasRoleDirective(role=Role.ADMIN)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        principal = info.context.caller.require_principal()
-        if not rbac.has_role(principal.role, Role.ADMIN.value):
-            raise AppError(ErrorCode.FORBIDDEN, "Admin role required")
+        require_admin(info.context.caller)
         return True
 
 
