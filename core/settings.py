@@ -70,6 +70,8 @@ class Settings:
     graphql_max_cost: int = 5000
     graphql_timeout: float = 10.0
     graphql_batch_limit: int = 0
+    metrics_token: str | None = field(default=None, repr=False)
+    shutdown_drain_seconds: float = 5.0
     rq_queue: str = "exports"
     export_dir: str = "var/exports"
     export_retention: int = 86_400
@@ -172,6 +174,8 @@ class Settings:
             graphql_max_cost=reader.integer("GRAPHQL_MAX_COST", 5000),
             graphql_timeout=reader.number("GRAPHQL_TIMEOUT", 10.0),
             graphql_batch_limit=reader.integer("GRAPHQL_BATCH_LIMIT", 0),
+            metrics_token=reader.text("METRICS_TOKEN", "") or None,
+            shutdown_drain_seconds=reader.number("SHUTDOWN_DRAIN_SECONDS", 5.0),
             rq_queue=reader.text("RQ_QUEUE", "exports"),
             export_dir=reader.text("EXPORT_DIR", "var/exports"),
             export_retention=reader.integer("EXPORT_RETENTION", 86_400),

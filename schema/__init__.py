@@ -20,6 +20,7 @@ from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
 from schema.health import HealthQuery
 from schema.limits import QueryLimits, limits_rule
+from schema.observability import OperationMetrics
 from schema.rules import OneCredentialFieldPerOperation
 from schema.users import UsersMutation, UsersQuery
 
@@ -63,6 +64,7 @@ def build_schema(
             batching_config={"max_operations": batch_limit} if batch_limit > 0 else None,
         ),
         extensions=[
+            OperationMetrics,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(rules),
             lambda: ParserCache(maxsize=512),

@@ -30,6 +30,20 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (AppError, GraphQLError))
 
 
+def error_code(error: GraphQLError) -> str:
+    """The section 4 code of a GraphQL error."""
+    app_error = app_error_of(error)
+    if app_error is not None:
+        return app_error.code.value
+    if is_unexpected(error):
+        return ErrorCode.INTERNAL_ERROR.value
+    # Parse, validation and variable-coercion errors: the request itself is wrong.
+    if _is_graphql_core_limit(error.message):
+        return ErrorCode.QUERY_TOO_COMPLEX.value
+    code = (error.extensions or {}).get("code")
+    return str(code) if code else ErrorCode.VALIDATION_ERROR.value
+
+
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     """The client-facing form of one error, with `extensions.code` from section 4."""
     formatted: dict[str, Any] = {"message": error.message}
@@ -39,21 +53,16 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         ]
     if error.path:
         formatted["path"] = error.path
+    code = error_code(error)
+    extensions: dict[str, Any] = {"code": code}
     app_error = app_error_of(error)
     if app_error is not None:
         formatted["message"] = app_error.message
-        extensions: dict[str, Any] = {"code": app_error.code.value}
         if app_error.details is not None:
             extensions["details"] = app_error.details
-    elif not is_unexpected(error):
-        # Parse, validation and variable-coercion errors: the request itself is wrong.
-        code = (error.extensions or {}).get("code") or ErrorCode.VALIDATION_ERROR.value
-        if _is_graphql_core_limit(error.message):
-            code = ErrorCode.QUERY_TOO_COMPLEX.value
-        extensions = {"code": code}
-    else:
+    elif code == ErrorCode.INTERNAL_ERROR.value:
         formatted["message"] = "Internal server error"
-        extensions = {"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id}
+        extensions["requestId"] = request_id
     formatted["extensions"] = extensions
     return formatted
 

@@ -16,6 +16,7 @@ from strawberry.schema_directive import Location
 from resolvers.users import require_admin
 from schema.context import Info
 from schema.enums import Role
+from schema.observability import TimedRootField
 
 
 @strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="public")
@@ -57,8 +58,9 @@ class IsAdmin(BasePermission):
 
 
 def policy(permission: BasePermission) -> list[FieldExtension]:
-    """The field extension that enforces `permission` and prints its directive."""
-    return [PermissionExtension(permissions=[permission], use_directives=True)]
+    """The field extensions of a root field: enforce `permission` (printed as its directive)
+    and time the resolver."""
+    return [PermissionExtension(permissions=[permission], use_directives=True), TimedRootField()]
 
 
 PUBLIC = Public()

@@ -18,8 +18,10 @@ from server.background import background
 from server.error_handlers import EXCEPTION_HANDLERS
 from server.graphql_view import GraphQLView
 from server.health import health, ready
+from server.metrics_endpoint import metrics_endpoint
 from server.middleware.authentication import AuthenticationMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
+from server.middleware.observability import ObservabilityMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.rest import rest_routes
@@ -33,6 +35,7 @@ def create_app(settings: Settings) -> Starlette:
         db = Database.open(settings)
         redis = open_redis(settings)
         app.state.services = services = Services.build(settings, db, redis)
+        app.state.draining = False  # set by the server runner on SIGTERM: /ready turns 503
         try:
             async with background(services):
                 yield
@@ -46,10 +49,12 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
+        Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
         *rest_routes(),
     ]
     middleware = [
         Middleware(RequestIdMiddleware),
+        Middleware(ObservabilityMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
         Middleware(
             CORSMiddleware,

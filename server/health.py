@@ -22,7 +22,7 @@ async def health(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    ok = await is_ready(request.app.state.services)
+    ok = not request.app.state.draining and await is_ready(request.app.state.services)
     return JSONResponse(
         {"status": "ready" if ok else "unavailable"}, status_code=200 if ok else 503
     )
