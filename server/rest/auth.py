@@ -45,11 +45,21 @@ async def me(request: Request) -> Response:
     return user_reply(request, await users.get_me(services_of(request), caller_of(request)))
 
 
+_ME = ("If-None-Match",)
 OPERATIONS = (
-    Operation("POST", "/auth/register", register, "Register", status=201, body=NewAccountBody),
-    Operation("POST", "/auth/login", login, "Sign in", body=LoginBody),
-    Operation("POST", "/auth/refresh", refresh, "Rotate the session's tokens", body=RefreshBody),
-    Operation("POST", "/auth/logout", logout, "Revoke this session", access="signed-in"),
-    Operation("POST", "/auth/logout-all", logout_all, "Revoke every session", access="signed-in"),
-    Operation("GET", "/auth/me", me, "The signed-in user", access="signed-in"),
-)
+    Operation(
+        "POST", "/auth/register", register, "Register (idempotent for the same password)",
+        status=201, body=NewAccountBody, returns="User", refusals=(403, 409, 429),
+    ),
+    Operation(
+        "POST", "/auth/login", login, "Sign in",
+        body=LoginBody, returns="TokenPair", refusals=(401, 429),
+    ),
+    Operation(
+        "POST", "/auth/refresh", refresh, "Rotate this session's tokens",
+        body=RefreshBody, returns="TokenPair", refusals=(401, 429),
+    ),
+    Operation("POST", "/auth/logout", logout, "Revoke this session", "signed-in"),
+    Operation("POST", "/auth/logout-all", logout_all, "Revoke every session", "signed-in"),
+    Operation("GET", "/auth/me", me, "The signed-in user", "signed-in", returns="User", headers=_ME),
+)  # fmt: skip

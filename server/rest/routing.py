@@ -30,6 +30,9 @@ class Operation:
     status: int = 200
     body: type[Any] | None = None
     query: type[Any] | None = None
+    returns: str | None = None  # the component schema of `data`; None for `data: null`
+    headers: tuple[str, ...] = ()  # conditional request headers it honours
+    refusals: tuple[int, ...] = ()  # error statuses beyond those its access and inputs imply
 
 
 def routes_of(operations: Iterable[Operation]) -> list[BaseRoute]:

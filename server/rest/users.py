@@ -63,13 +63,26 @@ async def delete_user(request: Request) -> Response:
 
 
 _ONE = "/users/{user_id}"
+_READ, _WRITE = ("If-None-Match",), ("If-Match",)
 # `/users/me` comes before `/users/{user_id}`, which would otherwise capture it.
 OPERATIONS = (
-    Operation("POST", "/users", create_user, "Create a user", "admin", 201, NewAccountBody),
-    Operation("GET", "/users", list_users, "List users", "admin", query=ListUsersQuery),
-    Operation("GET", "/users/me", me, "The signed-in user", "signed-in"),
-    Operation("GET", _ONE, get_user, "Fetch a user", "admin"),
-    Operation("PUT", _ONE, update_user, "Replace name and email", "admin", body=PutUserBody),
-    Operation("PATCH", _ONE, update_user, "Change some fields", "admin", body=PatchUserBody),
-    Operation("DELETE", _ONE, delete_user, "Soft-delete a user", "admin"),
-)
+    Operation(
+        "POST", "/users", create_user, "Create a user", "admin", 201,
+        body=NewAccountBody, returns="User", refusals=(409,),
+    ),
+    Operation(
+        "GET", "/users", list_users, "List users", "admin",
+        query=ListUsersQuery, returns="UserPage",
+    ),
+    Operation("GET", "/users/me", me, "The signed-in user", "signed-in", returns="User", headers=_READ),
+    Operation("GET", _ONE, get_user, "Fetch a user", "admin", returns="User", headers=_READ),
+    Operation(
+        "PUT", _ONE, update_user, "Update a user: name and email required, other fields kept",
+        "admin", body=PutUserBody, returns="User", headers=_WRITE,
+    ),
+    Operation(
+        "PATCH", _ONE, update_user, "Change some fields of a user", "admin",
+        body=PatchUserBody, returns="User", headers=_WRITE,
+    ),
+    Operation("DELETE", _ONE, delete_user, "Soft-delete a user", "admin", headers=_WRITE),
+)  # fmt: skip

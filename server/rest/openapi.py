@@ -1,0 +1,106 @@
+"""The OpenAPI 3.1 document of the legacy REST routes, generated from their declarations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from server.rest.fields import field_specs
+from server.rest.routing import Operation
+from server.rest.schemas import COMPONENT_SCHEMAS, envelope_schema, field_schema, object_schema, ref
+
+_PATH_PARAM = re.compile(r"{(\w+)}")
+_HEADER_NOTES = {
+    "If-Match": "An ETag (quoted or bare) or `*`; a stale one is 409 and writes nothing",
+    "If-None-Match": "ETags; when one is current the answer is 304 with no body",
+}
+_ERRORS = {
+    400: "VALIDATION_ERROR: `details` maps each bad field to its messages",
+    401: "MISSING_AUTH_HEADER, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED, ...",
+    403: "FORBIDDEN",
+    404: "USER_NOT_FOUND",
+    409: "EMAIL_EXISTS or VERSION_CONFLICT (`details.current_etag`)",
+    415: "HTTP_ERROR: the body must be application/json",
+    429: "RATE_LIMITED, with `Retry-After`",
+}
+
+
+def openapi_document(operations: Iterable[Operation], *, version: str) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _describe(operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Accounts REST compatibility API", "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": COMPONENT_SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _describe(op: Operation) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "operationId": "_".join([op.method.lower(), *re.findall(r"\w+", op.path)]),
+        "summary": op.summary,
+        "description": f"Access: {op.access}.",
+        "tags": [op.path.split("/")[1]],
+        "security": [] if op.access == "public" else [{"bearer": []}],
+        "parameters": _parameters(op),
+        "responses": _responses(op),
+    }
+    if op.body is not None:
+        content = {"application/json": {"schema": object_schema(op.body)}}
+        doc["requestBody"] = {"required": True, "content": content}
+    return doc
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        for name in _PATH_PARAM.findall(op.path)
+    ]
+    if op.query is not None:
+        params += [
+            {"name": f.name, "in": "query", "required": f.required, "schema": field_schema(f)}
+            for f in field_specs(op.query)
+        ]
+    params += [
+        {"name": name, "in": "header", "description": _HEADER_NOTES[name], "schema": {"type": "string"}}
+        for name in op.headers
+    ]  # fmt: skip
+    return params
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    data = ref(op.returns) if op.returns else {"type": "null"}
+    success: dict[str, Any] = {
+        "description": "Success",
+        "content": {"application/json": {"schema": envelope_schema(data)}},
+    }
+    if op.returns == "User":
+        success["headers"] = {"ETag": {"schema": {"type": "string"}}}
+    responses: dict[str, Any] = {str(op.status): success}
+    if "If-None-Match" in op.headers:
+        responses["304"] = {"description": "Not modified"}
+    for status in _error_statuses(op):
+        error = {"application/json": {"schema": ref("Error")}}
+        responses[str(status)] = {"description": _ERRORS[status], "content": error}
+    return responses
+
+
+def _error_statuses(op: Operation) -> list[int]:
+    """The refusals every route of this kind can give, and those its declaration adds."""
+    has_path_param = bool(_PATH_PARAM.search(op.path))
+    implied = {
+        400: op.body is not None or op.query is not None or has_path_param or bool(op.headers),
+        401: op.access != "public",
+        403: op.access == "admin",
+        404: has_path_param,
+        409: "If-Match" in op.headers,
+        415: op.body is not None,
+    }
+    statuses = {status for status, applies in implied.items() if applies} | set(op.refusals)
+    return sorted(statuses)

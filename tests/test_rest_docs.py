@@ -1,0 +1,133 @@
+"""`/openapi.json`, `/docs`, `/redoc`: a valid document of every REST route, honoured by the server."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import httpx
+import jsonschema_rs
+import schemathesis
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.definitions import OPENAPI_31
+
+from core.settings import Settings
+from server.rest import OPERATIONS
+from tests.conftest import PASSWORD, Accounts
+from tests.rest_helpers import bearer, data_of
+from tests.test_fuzz import live_server, seed_accounts  # noqa: F401 - the live_server fixture
+
+
+async def document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def conforms(doc: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
+    """`body` matches the schema `doc` declares for that answer."""
+    schema = doc["paths"][path][method]["responses"][str(status)]["content"]["application/json"]
+    jsonschema_rs.validator_for({**schema["schema"], "components": doc["components"]}).validate(
+        body
+    )
+
+
+async def test_the_document_is_valid_openapi_3_1(client: httpx.AsyncClient) -> None:
+    doc = await document(client)
+    jsonschema_rs.Draft202012Validator(OPENAPI_31).validate(doc)
+    documented = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
+    assert documented == {(op.method, op.path) for op in OPERATIONS}
+    assert doc["paths"]["/users"]["get"]["parameters"][1]["schema"]["maximum"] == 100
+
+
+async def test_answers_conform_to_the_document(
+    client: httpx.AsyncClient, accounts: Accounts
+) -> None:
+    doc = await document(client)
+    admin = bearer(await accounts.admin_token())
+    login = await client.post(
+        "/auth/login", json={"email": "admin@example.com", "password": PASSWORD}
+    )
+    conforms(doc, "/auth/login", "post", 200, login.json())
+    made = await client.post(
+        "/users",
+        json={"name": "Ada", "email": "ada@example.com", "password": PASSWORD},
+        headers=admin,
+    )
+    conforms(doc, "/users", "post", 201, made.json())
+    listed = await client.get("/users", headers=admin)
+    conforms(doc, "/users", "get", 200, listed.json())
+    one = f"/users/{data_of(made, 201)['id']}"
+    conforms(
+        doc, "/users/{user_id}", "delete", 200, (await client.delete(one, headers=admin)).json()
+    )
+    conforms(doc, "/users/{user_id}", "get", 404, (await client.get(one, headers=admin)).json())
+
+
+async def test_docs_pages_work_offline(client: httpx.AsyncClient) -> None:
+    for path in ("/docs", "/redoc"):
+        response = await client.get(path)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")
+        assert "/openapi.json" in response.text
+        assert "https://" not in response.text and "http://" not in response.text
+        policy = response.headers["Content-Security-Policy"]
+        assert "connect-src 'self'" in policy and "'unsafe-inline'" not in policy
+
+
+def test_generated_requests_never_fail_the_server(settings: Settings, live_server: str) -> None:  # noqa: F811
+    """Schemathesis cases from the document, valid and invalid, as admin, user and anonymous."""
+    seed_accounts(settings)
+    with httpx.Client(base_url=live_server, headers={"User-Agent": "fuzz"}, timeout=10) as http:
+        schema = schemathesis.openapi.from_dict(http.get("/openapi.json").json())
+        tokens = [
+            data_of(http.post("/auth/login", json={"email": email, "password": PASSWORD}))
+            for email in ("admin@example.com", "user@example.com")
+        ]
+        failures: list[str] = []
+        statuses: Counter[int] = Counter()
+        for result in schema.get_all_operations():
+            assert isinstance(result, Ok), result.err()
+            operation = result.ok()
+            if operation.path.startswith("/auth/logout"):
+                continue  # it would end the run's own sessions
+            for mode in (
+                schemathesis.GenerationMode.POSITIVE,
+                schemathesis.GenerationMode.NEGATIVE,
+            ):
+
+                @examples(
+                    max_examples=25,
+                    derandomize=True,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                )
+                @given(
+                    case=operation.as_strategy(generation_mode=mode), who=st.sampled_from([0, 1, 2])
+                )
+                def check(case: Any, who: int) -> None:
+                    sent = case.as_transport_kwargs(base_url=live_server)
+                    headers = {**(sent.get("headers") or {}), "User-Agent": "fuzz"}
+                    headers.pop("Authorization", None)
+                    if who < 2:
+                        headers.update(bearer(tokens[who]["access_token"]))
+                    wanted = ("method", "url", "params", "json", "content", "data")
+                    try:
+                        response = http.request(
+                            headers=headers, **{k: v for k, v in sent.items() if k in wanted}
+                        )
+                    except (httpx.LocalProtocolError, UnicodeEncodeError):
+                        return  # a header value no client could send
+                    statuses[response.status_code] += 1
+                    is_json = response.headers.get("content-type", "") == "application/json"
+                    if response.status_code >= 500 or not (is_json or response.status_code == 304):
+                        failures.append(f"{case.method} {case.formatted_path} -> {response.text}")
+
+                check()
+    assert failures == []
+    assert statuses[200] and statuses[400] and statuses[401]
