@@ -6,6 +6,7 @@ run is skipped, except under CI=true, where it fails: CI never counts a skip as 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -219,3 +220,27 @@ class Accounts:
 @pytest.fixture
 def accounts(app: Starlette, gql: GraphQLClient) -> Accounts:
     return Accounts(app, gql)
+
+
+class _EveryLine(logging.Handler):
+    """Every log record of the run, formatted both ways, for the secrets check at the end."""
+
+    lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from server.logging_setup import JSONFormatter, TextFormatter
+
+        self.lines.append(JSONFormatter().format(record))
+        self.lines.append(TextFormatter().format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_log_line() -> Iterator[list[str]]:
+    handler = _EveryLine(level=logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.INFO)
+    yield _EveryLine.lines
+    root.removeHandler(handler)
+    root.setLevel(previous)

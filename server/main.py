@@ -1,0 +1,85 @@
+"""Running the web process: settings from the environment, logging, and a draining shutdown.
+
+On SIGTERM the server first reports not-ready (`/ready` → 503) for SHUTDOWN_DRAIN_SECONDS so a
+load balancer stops sending traffic, then uvicorn stops accepting, finishes in-flight requests
+(up to its graceful timeout) and the lifespan disposes the engine and Redis pools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import FrameType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from core.settings import Settings
+from server.app import create_app
+from server.logging_setup import configure_logging
+
+log = logging.getLogger("app.server")
+
+
+def app_factory() -> Starlette:
+    """For `uvicorn --factory server.main:app_factory` (one call per worker process)."""
+    settings = Settings.from_env()
+    configure_logging(settings)
+    return create_app(settings)
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn that turns /ready to 503 and waits before it stops on SIGTERM/SIGINT."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette, drain_seconds: float) -> None:
+        super().__init__(config)
+        self.app = app
+        self.drain_seconds = drain_seconds
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._draining or self.drain_seconds <= 0:
+            super().handle_exit(sig, frame)
+            return
+        self._draining = True
+        self.app.state.draining = True
+        log.info("draining for %.1f s before shutdown", self.drain_seconds)
+        loop = asyncio.get_event_loop()
+        loop.call_later(self.drain_seconds, super().handle_exit, sig, frame)
+
+
+def uvicorn_config(
+    settings: Settings, app: Starlette | str, host: str, port: int, workers: int = 1
+) -> uvicorn.Config:
+    """Proxy headers are believed only from TRUSTED_PROXIES (uvicorn trusts 127.0.0.1 by default)."""
+    trusted = ",".join(settings.trusted_proxies)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        factory=isinstance(app, str),
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or "",
+        timeout_graceful_shutdown=10,
+        server_header=False,
+        log_config=None,
+    )
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """One process: the app object is built here, with these settings."""
+    configure_logging(settings)
+    app = create_app(settings)
+    DrainingServer(
+        uvicorn_config(settings, app, host, port), app, settings.shutdown_drain_seconds
+    ).run()
+
+
+def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Several processes: each builds its app from the environment through `app_factory`."""
+    from uvicorn.supervisors.multiprocess import Multiprocess
+
+    configure_logging(settings)
+    config = uvicorn_config(settings, "server.main:app_factory", host, port, workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
