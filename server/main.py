@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import tempfile
 from types import FrameType
 
 import uvicorn
@@ -80,6 +82,8 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> Non
     """Several processes: each builds its app from the environment through `app_factory`."""
     from uvicorn.supervisors.multiprocess import Multiprocess
 
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:  # workers must share their metric files
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
     configure_logging(settings)
     config = uvicorn_config(settings, "server.main:app_factory", host, port, workers)
     Multiprocess(config, sockets=[config.bind_socket()]).run()

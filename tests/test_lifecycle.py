@@ -251,3 +251,61 @@ async def test_metrics_need_the_token_in_production(settings: Settings) -> None:
         ok = await http.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
     assert ok.status_code == 200
     assert "http_requests_total" in ok.text
+
+
+def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
+    port = free_port()
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
+        "APP_ENV": "test",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "SHUTDOWN_DRAIN_SECONDS": "0",
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from persistence.migrate import upgrade; upgrade('sqlite:///{tmp_path}/app.db')",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from core.settings import Settings; from server.main import "
+            f"serve_workers; serve_workers(Settings.from_env(), '127.0.0.1', {port}, 2)",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: ready_status(base) == 200, 30)
+        pids = set()
+        for _ in range(40):  # new connections spread over both workers
+            response = httpx.get(f"{base}/health", headers={"Connection": "close"})
+            assert response.status_code == 200
+        for _ in range(20):
+            pids.update(p.name.split("_")[-1] for p in metrics_dir.glob("counter_*.db"))
+        text = httpx.get(f"{base}/metrics").text
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    assert len(pids) >= 2, pids  # both workers counted
+    line = next(
+        x
+        for x in text.splitlines()
+        if x.startswith("http_requests_total{") and 'route="/health"' in x
+    )
+    assert float(line.rsplit(" ", 1)[1]) == 40
