@@ -16,6 +16,7 @@ from persistence.redis import open_redis
 from resolvers.deps import Services
 from server.background import background
 from server.error_handlers import EXCEPTION_HANDLERS
+from server.graphiql import graphiql_assets
 from server.graphql_view import GraphQLView
 from server.health import health, ready
 from server.metrics_endpoint import metrics_endpoint
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> Starlette:
     graphql = GraphQLView(settings)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        *([graphiql_assets()] if settings.graphiql else []),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
         Route("/metrics", metrics_endpoint(settings), methods=["GET"]),

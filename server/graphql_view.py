@@ -24,6 +24,7 @@ from schema.context import Context
 from schema.errors import format_error
 from schema.limits import QueryLimits, too_complex
 from schema.rules import credential_fields, one_credential_field_error
+from server.graphiql import graphiql_page
 
 
 def limits_of(settings: Settings) -> QueryLimits:
@@ -50,6 +51,10 @@ class GraphQLView(GraphQL[Context, None]):
             subscription_protocols=(),
         )
         self.timeout = settings.graphql_timeout
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page: assets from this server, so it works offline under a strict CSP."""
+        return graphiql_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

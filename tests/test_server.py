@@ -83,3 +83,20 @@ async def test_graphql_syntax_error_has_a_code(gql: GraphQLClient) -> None:
 async def test_unknown_field_is_a_validation_error(gql: GraphQLClient) -> None:
     body = await gql("{ nope }")
     assert error_codes(body) == ["VALIDATION_ERROR"]
+
+
+async def test_graphiql_is_served_from_this_server(client: httpx.AsyncClient) -> None:
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    assert "http://" not in page.text
+    assert "https://" not in page.text  # no CDN: works offline
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-eval" not in csp
+    for asset in ("graphiql.min.js", "graphiql.min.css", "react.production.min.js",
+                  "react-dom.production.min.js", "start.js"):
+        assert f"/graphql/static/{asset}" in page.text
+        response = await client.get(f"/graphql/static/{asset}")
+        assert response.status_code == 200, asset
+        assert len(response.content) > 100
