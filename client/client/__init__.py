@@ -1,0 +1,90 @@
+"""Python SDK of the accounts GraphQL API.
+
+    from client import APIClient
+
+    api = APIClient("http://localhost:8000")
+    api.login("admin@example.com", "secret123")
+    print(api.get_current_user())
+
+Methods return plain dicts typed as the TypedDicts below, in the legacy REST shapes. Failures
+raise the exceptions of `client.errors`, whose docstring draws the tree.
+"""
+
+from client.async_client import AsyncAPIClient
+from client.core import USER_AGENT, __version__
+from client.errors import (
+    APIError,
+    AuthenticationError,
+    EmailExists,
+    ExportError,
+    Forbidden,
+    HTTPError,
+    InternalError,
+    InvalidCredentials,
+    MissingAuthHeader,
+    NetworkError,
+    NotFound,
+    PayloadTooLarge,
+    QueryTooComplex,
+    RateLimited,
+    SDKError,
+    ServiceUnavailable,
+    TokenContextMismatch,
+    TokenExpired,
+    TokenInvalid,
+    TokenRevoked,
+    UserNotFound,
+    ValidationError,
+    VersionConflict,
+)
+from client.models import (
+    ExportJob,
+    Health,
+    ListParams,
+    PageMeta,
+    TokenPair,
+    User,
+    UserChanges,
+    UserFilterParams,
+    UserPage,
+)
+from client.sync_client import APIClient
+
+__all__ = [
+    "USER_AGENT",
+    "APIClient",
+    "APIError",
+    "AsyncAPIClient",
+    "AuthenticationError",
+    "EmailExists",
+    "ExportError",
+    "ExportJob",
+    "Forbidden",
+    "HTTPError",
+    "Health",
+    "InternalError",
+    "InvalidCredentials",
+    "ListParams",
+    "MissingAuthHeader",
+    "NetworkError",
+    "NotFound",
+    "PageMeta",
+    "PayloadTooLarge",
+    "QueryTooComplex",
+    "RateLimited",
+    "SDKError",
+    "ServiceUnavailable",
+    "TokenContextMismatch",
+    "TokenExpired",
+    "TokenInvalid",
+    "TokenPair",
+    "TokenRevoked",
+    "User",
+    "UserChanges",
+    "UserFilterParams",
+    "UserNotFound",
+    "UserPage",
+    "ValidationError",
+    "VersionConflict",
+    "__version__",
+]

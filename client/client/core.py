@@ -1,0 +1,172 @@
+"""The half of a client that does no I/O, shared by `APIClient` and `AsyncAPIClient`.
+
+It knows where to send, which token signs a call, when an expired token is worth refreshing, and
+how to read an answer or a failure. The two clients only differ in how they wait for the network.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any, Generic, TypeVar
+
+import httpx
+from gql import GraphQLRequest
+from gql.transport.exceptions import TransportError, TransportQueryError, TransportServerError
+from graphql import GraphQLSchema, build_ast_schema, parse
+
+from client.errors import (
+    ExportError,
+    MissingAuthHeader,
+    NetworkError,
+    SDKError,
+    api_error,
+    from_graphql_errors,
+)
+from client.models import ExportJob, TokenPair, UserFilterParams, checked
+
+__version__ = "0.1.0"
+USER_AGENT = f"accounts-graphql-client/{__version__}"
+T = TypeVar("T")
+
+# What the network can throw at a call before any GraphQL answer exists.
+TRANSPORT_FAILURES = (TransportError, httpx.HTTPError, TimeoutError, OSError)
+
+
+@functools.cache
+def packaged_schema() -> GraphQLSchema:
+    """The server's schema as shipped with this package; gql validates every document on it."""
+    sdl = files("client").joinpath("schema.graphql").read_text(encoding="utf-8")
+    return build_ast_schema(parse(sdl))
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[T]):
+    """One GraphQL operation to send: its document and variables, and how to read its field."""
+
+    document: GraphQLRequest  # without variables (see operations.py)
+    variables: Mapping[str, Any]
+    field: str
+    read: Callable[[Any], T]
+    signed: bool = True  # send the access token, and refresh it once if it expired
+
+
+class ClientCore:
+    """Where to send, the token pair of this client, and how answers and failures read."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        user_agent: str | None,
+        timeout: float,
+        access_token: str | None,
+        refresh_token: str | None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.graphql_url = f"{self.base_url}/graphql"
+        self.timeout = timeout
+        # Tokens are bound to the client's address and User-Agent: keep the agent stable.
+        self.headers = {"User-Agent": user_agent or USER_AGENT}
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+
+    def http_options(
+        self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None
+    ) -> dict[str, Any]:
+        """Keyword arguments for the httpx client that gql's transport opens."""
+        options: dict[str, Any] = {"headers": self.headers, "timeout": self.timeout}
+        if transport is not None:
+            options["transport"] = transport
+        return options
+
+    def auth_headers(self, signed: bool) -> dict[str, str]:
+        if signed and self.access_token:
+            return {"Authorization": f"Bearer {self.access_token}"}
+        return {}
+
+    def store(self, pair: TokenPair) -> TokenPair:
+        self.access_token, self.refresh_token = pair["access_token"], pair["refresh_token"]
+        return pair
+
+    def forget(self) -> None:
+        self.access_token = self.refresh_token = None
+
+    def can_refresh(self, signed: bool) -> bool:
+        return signed and self.refresh_token is not None
+
+    def refresh_token_or_fail(self) -> str:
+        if self.refresh_token is None:
+            raise MissingAuthHeader("No refresh token: call login() first")
+        return self.refresh_token
+
+    def read(self, call: Call[T], data: Mapping[str, Any] | None) -> T:
+        if data is None or call.field not in data:
+            raise NetworkError(f"The answer has no {call.field!r} field")
+        return call.read(data[call.field])
+
+    def url(self, path: str) -> str:
+        """An absolute URL for a server path such as an export's `download_url`."""
+        return path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
+
+
+class TokenHolder:
+    """The public part both clients share: the token pair they keep, to save and to resume."""
+
+    _core: ClientCore
+
+    @property
+    def access_token(self) -> str | None:
+        return self._core.access_token
+
+    @property
+    def refresh_token(self) -> str | None:
+        return self._core.refresh_token
+
+    def set_tokens(self, access_token: str | None, refresh_token: str | None) -> None:
+        """Resume a saved session (keep the same User-Agent: tokens are bound to it)."""
+        self._core.access_token, self._core.refresh_token = access_token, refresh_token
+
+
+def rest_filter(params: UserFilterParams) -> dict[str, str]:
+    """A user filter as the legacy REST query parameters."""
+    checked(params, UserFilterParams)
+    query = {key: str(value) for key, value in params.items() if value is not None}
+    if "include_deleted" in query:
+        query["include_deleted"] = "true" if params.get("include_deleted") else "false"
+    return query
+
+
+def failure(exc: Exception) -> SDKError:
+    """The SDK exception for what gql or httpx raised while sending a call."""
+    if isinstance(exc, TransportQueryError):
+        return from_graphql_errors(list(exc.errors or []))
+    status = exc.code if isinstance(exc, TransportServerError) else None
+    reason = str(exc) or type(exc).__name__
+    return NetworkError(f"No GraphQL answer from the server: {reason}", status_code=status)
+
+
+def read_download(response: httpx.Response) -> bytes:
+    """The body of a successful REST download; the legacy error envelope otherwise."""
+    if response.is_success:
+        return response.content
+    try:
+        error = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        raise NetworkError(
+            f"Download failed with HTTP {response.status_code}", status_code=response.status_code
+        ) from None
+    raise api_error(error.get("code"), error.get("message"), error.get("details"))
+
+
+def export_outcome(job: ExportJob, *, out_of_time: bool) -> ExportJob | None:
+    """The finished job; None to poll again; ExportError when it failed or time is up."""
+    if job["status"] == "finished":
+        return job
+    if job["status"] == "failed":
+        raise ExportError(f"Export {job['job_id']} failed: {job['error']}", job=job)
+    if out_of_time:
+        raise ExportError(f"Export {job['job_id']} is still {job['status']}", job=job)
+    return None

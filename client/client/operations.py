@@ -1,0 +1,108 @@
+"""The GraphQL documents the SDK sends; gql validates each against the packaged schema."""
+
+from __future__ import annotations
+
+from gql import GraphQLRequest
+
+USER_FIELDS = """
+fragment UserFields on User {
+  id name email role isActive version etag createdAt updatedAt deletedAt
+  createdBy { id }
+}
+"""
+PAIR_FIELDS = """
+fragment TokenFields on TokenPair { accessToken refreshToken tokenType expiresIn }
+"""
+JOB_FIELDS = """
+fragment JobFields on ExportJob {
+  id status rowCount downloadUrl error createdAt finishedAt
+}
+"""
+
+
+def _document(text: str, *fragments: str) -> GraphQLRequest:
+    return GraphQLRequest("".join((text, *fragments)))
+
+
+ME = _document("query Me { me { ...UserFields } }", USER_FIELDS)
+USER = _document("query User($id: ID!) { user(id: $id) { ...UserFields } }", USER_FIELDS)
+USERS = _document(
+    """
+    query Users(
+      $page: Int!, $perPage: Int!, $sort: SortOrder!, $sortBy: UserSortField!, $filter: UserFilter
+    ) {
+      users(page: $page, perPage: $perPage, sort: $sort, sortBy: $sortBy, filter: $filter) {
+        items { ...UserFields }
+        pageInfo { page perPage total pages hasNextPage hasPreviousPage }
+      }
+    }
+    """,
+    USER_FIELDS,
+)
+HEALTH = _document("query Health { health { status database cache queue } }")
+
+REGISTER = _document(
+    "mutation Register($input: RegisterInput!) { register(input: $input) { ...UserFields } }",
+    USER_FIELDS,
+)
+LOGIN = _document(
+    """
+    mutation Login($email: String!, $password: String!) {
+      login(email: $email, password: $password) { ...TokenFields }
+    }
+    """,
+    PAIR_FIELDS,
+)
+REFRESH = _document(
+    """
+    mutation Refresh($refreshToken: String!) {
+      refresh(refreshToken: $refreshToken) { ...TokenFields }
+    }
+    """,
+    PAIR_FIELDS,
+)
+LOGOUT = _document("mutation Logout { logout }")
+LOGOUT_ALL = _document("mutation LogoutAll { logoutAll }")
+
+CREATE_USER = _document(
+    """
+    mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { ...UserFields } }
+    """,
+    USER_FIELDS,
+)
+UPDATE_USER = _document(
+    """
+    mutation UpdateUser($id: ID!, $input: UpdateUserInput!, $ifMatch: String) {
+      updateUser(id: $id, input: $input, ifMatch: $ifMatch) { ...UserFields }
+    }
+    """,
+    USER_FIELDS,
+)
+DELETE_USER = _document(
+    "mutation DeleteUser($id: ID!, $ifMatch: String) { deleteUser(id: $id, ifMatch: $ifMatch) }"
+)
+
+EXPORT_USERS = _document(
+    "mutation ExportUsers($filter: UserFilter) { exportUsers(filter: $filter) { ...JobFields } }",
+    JOB_FIELDS,
+)
+EXPORT_JOB = _document(
+    "query ExportJob($id: ID!) { exportJob(id: $id) { ...JobFields } }", JOB_FIELDS
+)
+
+ALL = (
+    ME,
+    USER,
+    USERS,
+    HEALTH,
+    REGISTER,
+    LOGIN,
+    REFRESH,
+    LOGOUT,
+    LOGOUT_ALL,
+    CREATE_USER,
+    UPDATE_USER,
+    DELETE_USER,
+    EXPORT_USERS,
+    EXPORT_JOB,
+)
