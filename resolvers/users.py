@@ -65,19 +65,23 @@ def parse_user_id(raw: str | int) -> int:
     return int(text)
 
 
-def parse_if_match(if_match: str | None) -> int | None:
-    """The version an `If-Match` value names: quoted or bare etag, `*` (any), or None (none)."""
+STALE = -1  # a version no row has: the write fails with VERSION_CONFLICT
+
+
+def parse_if_match(if_match: str | None, user_id: int) -> int | None:
+    """The version an `If-Match` value allows for `user_id`: quoted or bare etag, `*` (any),
+    or None (no condition). An etag of another user never matches."""
     if if_match is None or if_match.strip() == "*":
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    _, _, version = value.rpartition("-")
-    if not version.isdigit():
+    owner, _, version = value.rpartition("-")
+    if not version.isdigit() or not owner.isdigit():
         raise AppError(
             ErrorCode.VALIDATION_ERROR,
             "Invalid input",
             {"ifMatch": ["Not an etag of this resource"]},
         )
-    return int(version)
+    return int(version) if int(owner) == user_id else STALE
 
 
 async def get_me(services: Services, caller: Caller) -> User:
@@ -149,8 +153,10 @@ async def update_user(
     """Apply `changes` if `if_match` (when given) is current; nothing is written otherwise."""
     require_admin(caller)
     target = parse_user_id(user_id)
-    expected = parse_if_match(if_match)
+    expected = parse_if_match(if_match, target)
     values = await _validated_values(services, changes)
+    if values.keys() == {"updated_at"}:  # nothing to change: nothing is written
+        return await _current(services, target, expected)
     try:
         async with services.db.transaction() as session:
             if "email" in values:
@@ -177,7 +183,7 @@ async def delete_user(
     """Soft delete: hidden everywhere, sessions revoked, the email stays reserved."""
     require_admin(caller)
     target = parse_user_id(user_id)
-    expected = parse_if_match(if_match)
+    expected = parse_if_match(if_match, target)
     now = services.clock.now()
     async with services.db.transaction() as session:
         if not await users_repo.update_versioned(
@@ -187,6 +193,14 @@ async def delete_user(
         await revoke_user_tokens(services, session, target, reason="deleted")
     await services.cache.bump(CACHE_NAMESPACE)
     return True
+
+
+async def _current(services: Services, user_id: int, expected: int | None) -> User:
+    async with services.db.transaction() as session:
+        user = await users_repo.get(session, user_id)
+        if user is None or (expected is not None and user.version != expected):
+            raise await _why_not_written(session, user_id)
+    return user
 
 
 async def _why_not_written(session: AsyncSession, user_id: int) -> AppError:

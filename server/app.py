@@ -25,6 +25,7 @@ from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.observability import ObservabilityMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
+from server.middleware.unexpected import UnexpectedErrorMiddleware
 from server.rest import rest_routes
 
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> Starlette:
         ),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_content_length),
         Middleware(AuthenticationMiddleware, trusted_proxies=settings.trusted_proxies),
+        Middleware(UnexpectedErrorMiddleware),
     ]
     return Starlette(
         routes=routes,

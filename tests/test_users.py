@@ -350,3 +350,35 @@ async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str
         plan = (await conn.execute(text("EXPLAIN " + sql))).mappings().all()
     assert plan[0]["key"] == "ix_users_created_at_id", plan
     assert "filesort" not in (plan[0]["Extra"] or ""), plan
+
+
+async def test_an_etag_of_another_user_never_matches(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    target = await accounts.user("target@example.com", name="Target")
+    other = await accounts.user("other@example.com")
+    assert target.version == other.version  # same version, different resource
+    body = await gql(
+        UPDATE,
+        {"id": str(target.id), "input": {"name": "Hijacked"}, "ifMatch": other.etag},
+        token=admin,
+    )
+    assert error_codes(body) == ["VERSION_CONFLICT"]
+    current = await gql(
+        "query($id: ID!) { user(id: $id) { name } }", {"id": str(target.id)}, token=admin
+    )
+    assert current["data"]["user"]["name"] == "Target"
+
+
+async def test_an_empty_update_writes_nothing(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    target = await accounts.user("same@example.com")
+    body = await gql(
+        UPDATE, {"id": str(target.id), "input": {}, "ifMatch": target.etag}, token=admin
+    )
+    assert body["data"]["updateUser"]["version"] == target.version
+    stale = await gql(
+        UPDATE, {"id": str(target.id), "input": {}, "ifMatch": '"1-999"'}, token=admin
+    )
+    assert error_codes(stale) == ["VERSION_CONFLICT"]

@@ -8,8 +8,13 @@ from core.errors import AppError, ErrorCode
 from server.responses import error_response
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(AppError):
+    """Raised from `receive`; an AppError, so whichever layer catches it answers 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            ErrorCode.PAYLOAD_TOO_LARGE, f"Request body is larger than {max_bytes} bytes"
+        )
 
 
 class BodyLimitMiddleware:
@@ -34,7 +39,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -50,8 +55,4 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = AppError(
-            ErrorCode.PAYLOAD_TOO_LARGE,
-            f"Request body is larger than {self.max_bytes} bytes",
-        )
-        await error_response(scope, error)(scope, receive, send)
+        await error_response(scope, _TooLarge(self.max_bytes))(scope, receive, send)

@@ -1,0 +1,36 @@
+"""The innermost safety net: an unexpected exception becomes one masked, logged 500.
+
+Innermost, so the response still passes through every other middleware (request id, security
+headers, metrics); and handled here, so Starlette does not re-raise it for uvicorn to log twice.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.error_handlers import unexpected_error
+
+
+class UnexpectedErrorMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # too late to answer: let the server close the connection
+                raise
+            response = await unexpected_error(Request(scope), exc)
+            await response(scope, receive, send)
