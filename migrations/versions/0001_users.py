@@ -65,9 +65,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_index("ix_users_name_id")
-        batch_op.drop_index("ix_users_deleted_at")
-        batch_op.drop_index("ix_users_created_at_id")
-
+    # Dropping the table drops its indexes; dropping an index first fails on MySQL when a
+    # foreign key needs it.
     op.drop_table("users")

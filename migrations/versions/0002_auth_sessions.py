@@ -48,7 +48,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
-        batch_op.drop_index("ix_auth_sessions_user_id")
-
+    # Dropping the table drops its indexes; dropping an index first fails on MySQL when a
+    # foreign key needs it.
     op.drop_table("auth_sessions")

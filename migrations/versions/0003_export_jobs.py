@@ -56,7 +56,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("export_jobs", schema=None) as batch_op:
-        batch_op.drop_index("ix_export_jobs_status_not_before")
-
+    # Dropping the table drops its indexes; dropping an index first fails on MySQL when a
+    # foreign key needs it.
     op.drop_table("export_jobs")

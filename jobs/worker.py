@@ -1,0 +1,44 @@
+"""The worker composition root: one RQ worker on the exports queue, with its settings.
+
+Started by `python manage.py worker`. On start it sweeps the export table once, so jobs accepted
+while Redis or every worker was down are queued again (the API's periodic sweep does the same).
+RQ finishes the current job on SIGTERM (warm shutdown); a second signal stops it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from core.settings import Settings
+from persistence.db import Database
+from resolvers.deps import Services
+from resolvers.exports import sweep
+from server.logging_setup import configure_logging
+
+log = logging.getLogger("app.worker")
+
+
+async def _sweep_once(settings: Settings) -> None:
+    db = Database.open(settings)
+    try:
+        await sweep(Services.build(settings, db))
+    finally:
+        await db.close()
+
+
+def main(settings: Settings, *, burst: bool = False) -> int:
+    """Run the worker until stopped (or, with `burst`, until the queue is empty)."""
+    configure_logging(settings)
+    if not settings.redis_url:
+        log.info("REDIS_URL is not set: exports run on the API's in-process worker; nothing to do")
+        return 0
+    import redis
+    from rq import Queue, Worker
+
+    connection = redis.Redis.from_url(settings.redis_url)
+    asyncio.run(_sweep_once(settings))
+    queue = Queue(settings.rq_queue, connection=connection)
+    worker = Worker([queue], connection=connection)
+    worker.work(burst=burst, with_scheduler=False)
+    return 0

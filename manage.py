@@ -1,0 +1,200 @@
+"""The command line (the legacy name): serve, migrate, create-admin, seed-data, worker, export-schema.
+
+Expected failures print one line to stderr and exit non-zero, without a traceback:
+1 for a refused operation (email taken, database unreachable), 2 for bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from core.errors import AppError, ErrorCode
+from core.settings import Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parent
+BAD_INPUT, REFUSED = 2, 1
+
+
+def fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    from server.main import serve as run_one
+    from server.main import serve_workers
+
+    url = f"http://{args.host}:{args.port}"
+    print(
+        f"Serving on {url}  (GraphQL: {url}/graphql"
+        + (", GraphiQL in the browser)" if settings.graphiql else ")")
+    )
+    print(
+        "Create an admin with: python manage.py create-admin --name NAME --email EMAIL "
+        "--password PASSWORD"
+    )
+    if args.workers > 1:
+        serve_workers(settings, args.host, args.port, args.workers)
+    else:
+        run_one(settings, args.host, args.port)
+    return 0
+
+
+def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from persistence.migrate import downgrade, upgrade
+
+    try:
+        if args.downgrade:
+            downgrade(settings.database_url, args.downgrade)
+        else:
+            upgrade(settings.database_url)
+    except Exception as exc:  # an unreachable or refusing database: one line, no traceback
+        return fail(f"migrate failed: {type(exc).__name__}: {str(exc).splitlines()[0]}", REFUSED)
+    print("database is at", args.downgrade or "head")
+    return 0
+
+
+async def _with_services(
+    settings: Settings, work: Callable[[Any], Coroutine[Any, Any, int]]
+) -> int:
+    from persistence.db import Database
+    from resolvers.deps import Services
+
+    db = Database.open(settings)
+    try:
+        return await work(Services.build(settings, db))
+    finally:
+        await db.close()
+
+
+def create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from resolvers.accounts import create_account
+
+    async def work(services: Any) -> int:
+        user = await create_account(
+            services, name=args.name, email=args.email, password=args.password, role="admin"
+        )
+        print(f"admin {user.email} created with id {user.id}")
+        return 0
+
+    return asyncio.run(_with_services(settings, work))
+
+
+DEMO_NAMES = (
+    "Ada Lovelace",
+    "Alan Turing",
+    "Grace Hopper",
+    "Edsger Dijkstra",
+    "Barbara Liskov",
+    "Donald Knuth",
+    "Margaret Hamilton",
+    "Ken Thompson",
+    "Frances Allen",
+    "John Backus",
+)
+
+
+def seed_data(settings: Settings, args: argparse.Namespace) -> int:
+    from persistence import users as users_repo
+    from resolvers.accounts import create_account
+
+    password = secrets.token_urlsafe(12)
+
+    async def work(services: Any) -> int:
+        created = 0
+        for i in range(1, args.count + 1):
+            email = f"user{i}@example.com"
+            async with services.db.transaction() as session:
+                if await users_repo.get_by_email(session, email) is not None:
+                    continue
+            name = f"{DEMO_NAMES[(i - 1) % len(DEMO_NAMES)]} {i}"
+            await create_account(services, name=name, email=email, password=password, role="user")
+            created += 1
+        print(
+            f"{created} demo users created"
+            + (f"; their password is {password}" if created else " (they all existed already)")
+        )
+        return 0
+
+    return asyncio.run(_with_services(settings, work))
+
+
+def worker(settings: Settings, args: argparse.Namespace) -> int:
+    from jobs.worker import main
+
+    return main(settings, burst=args.burst)
+
+
+def export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from schema import build_schema
+
+    text = build_schema().as_str() + "\n"
+    target = Path(args.output)
+    if args.check:
+        if not target.exists() or target.read_text() != text:
+            return fail(f"{target} is stale: run `python manage.py export-schema`", REFUSED)
+        print(f"{target} is up to date")
+        return 0
+    target.write_text(text)
+    print(f"wrote {target}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="manage.py", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="run the API server")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1)
+    run.set_defaults(handler=serve)
+    mig = commands.add_parser("migrate", help="upgrade the database to the latest schema")
+    mig.add_argument("--downgrade", metavar="REVISION", help="downgrade instead (e.g. base)")
+    mig.set_defaults(handler=migrate)
+    admin = commands.add_parser("create-admin", help="create an admin account")
+    admin.add_argument("--name", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.set_defaults(handler=create_admin)
+    seed = commands.add_parser("seed-data", help="create demo users (idempotent)")
+    seed.add_argument("--count", type=int, default=20)
+    seed.set_defaults(handler=seed_data)
+    work = commands.add_parser("worker", help="run the export worker (RQ; needs REDIS_URL)")
+    work.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    work.set_defaults(handler=worker)
+    sdl = commands.add_parser("export-schema", help="write schema.graphql from the code")
+    sdl.add_argument("--output", default=str(ROOT / "schema.graphql"))
+    sdl.add_argument("--check", action="store_true", help="fail when the file is stale")
+    sdl.set_defaults(handler=export_schema)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        return fail(str(exc), BAD_INPUT)
+    try:
+        code: int = args.handler(settings, args)
+    except AppError as error:
+        if error.code is ErrorCode.VALIDATION_ERROR:
+            problems = "; ".join(
+                f"{field}: {', '.join(messages)}"
+                for field, messages in (error.details or {}).items()
+            )
+            return fail(f"{error.code.value}: {problems or error.message}", BAD_INPUT)
+        return fail(f"{error.code.value}: {error.message}", REFUSED)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
