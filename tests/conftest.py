@@ -47,7 +47,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def mysql_database() -> Iterator[tuple[str, str]]:
+def mysql_database() -> tuple[str, str]:
     """The test MySQL database, dropped and migrated once per run."""
     urls = mysql_urls()
     if urls is None:

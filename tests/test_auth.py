@@ -92,7 +92,7 @@ async def test_unknown_email_costs_one_verify(gql: GraphQLClient, accounts: Acco
     class CountingHasher(type(hasher)):  # type: ignore[misc]
         def verify(self, password_hash: str, password: str) -> bool:
             calls.append(password_hash)
-            return original(self, password_hash, password)
+            return bool(original(self, password_hash, password))
 
     accounts.services.hasher = CountingHasher(hasher._argon, hasher.min_length)
     await gql(

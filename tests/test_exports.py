@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from core.csv_export import HEADER, neutralise
+from core.errors import AppError
 from persistence import exports as jobs_repo
 from persistence.users import UserQuery
 from resolvers import exports
@@ -338,6 +339,6 @@ async def test_files_are_removed_after_retention(accounts: Accounts, settings: A
     services.clock = LaterClock(settings.export_retention + 1)
     await exports.sweep(services)
     assert not path.exists()
-    with pytest.raises(exports.AppError) as refused:
+    with pytest.raises(AppError) as refused:
         await exports.job_file(services, admin_caller(services, admin.id), job_id=job.id)
     assert refused.value.code.value == "NOT_FOUND"

@@ -289,7 +289,7 @@ def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: ready_status(base) == 200, 30)
-        pids = set()
+        pids: set[str] = set()
         for _ in range(40):  # new connections spread over both workers
             response = httpx.get(f"{base}/health", headers={"Connection": "close"})
             assert response.status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 
 from tests.conftest import GraphQLClient, error_codes
@@ -52,7 +54,7 @@ async def test_body_over_the_limit_is_refused_with_413(client: httpx.AsyncClient
 
 
 async def test_streamed_body_over_the_limit_is_refused(client: httpx.AsyncClient, settings) -> None:  # type: ignore[no-untyped-def]
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(3):
             yield b"x" * (settings.max_content_length // 2 + 1)
 
@@ -94,8 +96,13 @@ async def test_graphiql_is_served_from_this_server(client: httpx.AsyncClient) ->
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-eval" not in csp
-    for asset in ("graphiql.min.js", "graphiql.min.css", "react.production.min.js",
-                  "react-dom.production.min.js", "start.js"):
+    for asset in (
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+        "start.js",
+    ):
         assert f"/graphql/static/{asset}" in page.text
         response = await client.get(f"/graphql/static/{asset}")
         assert response.status_code == 200, asset

@@ -32,7 +32,7 @@ async def admin(accounts: Accounts) -> str:
 async def test_rbac_matrix(gql: GraphQLClient, accounts: Accounts, admin: str) -> None:
     other = await accounts.user("other@example.com")
     user = await accounts.token_for("me@example.com")
-    fields = {
+    fields: dict[str, tuple[str, dict[str, Any]]] = {
         "user": (GET, {"id": str(other.id)}),
         "users": (USERS, {}),
         "createUser": (
