@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := .venv-tools
+SEMGREP_VERSION := 1.185.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
+CODE := core persistence resolvers schema server jobs manage.py
 
-.PHONY: install run test test-embedded lint typecheck format schema migrate clean
+.PHONY: install run test lint typecheck static format schema migrate bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +33,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
+# bandit from the dev tools; semgrep in a venv of its own (its pins clash with ours).
+static: $(STAMP)
+	$(BIN)/bandit -q -c pyproject.toml -r $(filter-out manage.py,$(CODE))
+	test -x $(TOOLS)/bin/semgrep || ($(PYTHON) -m venv $(TOOLS) && \
+		$(TOOLS)/bin/python -m pip install --quiet semgrep==$(SEMGREP_VERSION))
+	$(TOOLS)/bin/semgrep scan --config .semgrep.yml --error --metrics=off --quiet \
+		--disable-version-check $(CODE)
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -41,4 +52,4 @@ migrate: $(STAMP)
 	$(BIN)/python manage.py migrate
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
