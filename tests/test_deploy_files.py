@@ -1,0 +1,64 @@
+"""The Docker files, checked statically (no Docker engine runs here; hadolint runs in `make static`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return data
+
+
+def test_compose_has_the_stack_with_health_checks_and_order() -> None:
+    services = compose()["services"]
+    assert set(services) == {"api", "worker", "migrate", "mysql", "redis"}
+    for name in ("api", "worker", "mysql", "redis"):
+        assert services[name]["healthcheck"]["test"], name
+    assert services["mysql"]["image"].startswith("mysql:8")
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate"]
+    assert services["migrate"]["depends_on"] == {"mysql": {"condition": "service_healthy"}}
+    for name in ("api", "worker"):
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
+        assert services[name]["depends_on"]["redis"] == {"condition": "service_healthy"}
+
+
+def test_compose_volumes_are_named_and_secrets_come_from_env() -> None:
+    data = compose()
+    assert set(data["volumes"]) == {"mysql-data", "redis-data", "exports"}
+    text = (ROOT / "docker-compose.yml").read_text()
+    for secret in ("JWT_SECRET", "SECRET_KEY", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"):
+        assert re.search(rf"{secret}: \$\{{{secret}:\?", text), secret
+    example = (ROOT / ".env.example").read_text()
+    for secret in ("JWT_SECRET", "SECRET_KEY", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"):
+        assert f"{secret}=replace-with" in example
+
+
+def test_dockerfile_is_multi_stage_slim_and_unprivileged() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM (\S+) AS (\w+)", text, re.MULTILINE)
+    assert [name for _, name in stages] == ["build", "runtime"]
+    assert all(image.endswith("-slim") for image, _ in stages)
+    runtime = text.split("AS runtime", 1)[1]
+    assert "build-essential" not in runtime
+    assert "COPY --from=build /opt/venv /opt/venv" in runtime
+    assert re.search(r"^USER 10001", runtime, re.MULTILINE)
+    assert "HEALTHCHECK" in runtime and "/ready" in runtime
+    assert "WEB_CONCURRENCY" in runtime
+
+
+def test_image_copies_what_the_server_imports() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    for package in ("core", "persistence", "resolvers", "schema", "server", "jobs", "migrations"):
+        assert f"COPY --chown=app:app {package} {package}" in text, package
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".env" in ignored
+    assert ".git" in ignored
