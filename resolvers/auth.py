@@ -58,6 +58,8 @@ async def register(
     await enforce_limit(
         services, caller, "register-ip", caller.ip, services.settings.register_rate_limit_ip
     )
+    if role != "user" and caller.auth_error is not None:
+        raise caller.auth_error  # an admin's expired token: say so, so the client can refresh
     if role != "user" and (caller.principal is None or not caller.principal.is_admin):
         security_event(caller, "forbidden", action="register-admin")
         raise AppError(ErrorCode.FORBIDDEN, "Only an admin can create admin accounts")

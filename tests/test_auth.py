@@ -347,3 +347,15 @@ async def test_login_rehashes_when_parameters_change(
     assert stored is not None and stored.password_hash != old.password_hash
     assert "m=19456,t=2,p=1" in stored.password_hash
     assert services.hasher.verify(stored.password_hash, PASSWORD)
+
+
+async def test_admin_registration_with_an_expired_token_says_expired(
+    gql: GraphQLClient, accounts: Accounts
+) -> None:
+    admin = await accounts.admin_token()
+    later = datetime.now(UTC) + timedelta(seconds=601)
+    accounts.services.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
+    body = await gql(REGISTER, register_input(role="ADMIN"), token=admin)
+    assert error_codes(body) == ["TOKEN_EXPIRED"]
+    plain = await gql(REGISTER, register_input(email="plain@example.com"), token=admin)
+    assert plain["data"]["register"]["role"] == "USER"  # public sign-up ignores a stale token
