@@ -40,14 +40,20 @@ async def enforce_limit(
     services: Services, caller: Caller, scope: str, identity: str, spec: str
 ) -> None:
     """Count one attempt; RATE_LIMITED with the seconds to wait when over the limit."""
-    retry_after = await services.limiter.hit(limit_key(scope, identity), RateLimit.parse(spec))
+    limit = RateLimit.parse(spec)
+    retry_after = await services.limiter.hit(limit_key(scope, identity), limit)
     if retry_after is not None:
         metrics.RATE_LIMITED.labels(scope).inc()
         security_event(caller, "rate_limited", scope=scope, retry_after=retry_after)
         raise AppError(
             ErrorCode.RATE_LIMITED,
             f"Too many attempts; retry in {retry_after} s",
-            {"retryAfter": retry_after, "retry_after": retry_after},
+            {
+                "retryAfter": retry_after,
+                "retry_after": retry_after,
+                "limit": limit.count,
+                "window": limit.period,
+            },
         )
 
 

@@ -26,9 +26,15 @@ async def app_error(request: Request, exc: Exception) -> Response:
     """An expected failure: its status from the table, `Retry-After` when rate limited."""
     assert isinstance(exc, AppError)
     headers: dict[str, str] = {}
-    retry_after = (exc.details or {}).get("retry_after")
+    details = exc.details or {}
+    retry_after = details.get("retry_after")
     if exc.code is ErrorCode.RATE_LIMITED and retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+        # The IETF draft's fields (draft-ietf-httpapi-ratelimit-headers), for this refusal.
+        headers["RateLimit-Limit"] = str(details.get("limit", ""))
+        headers["RateLimit-Remaining"] = "0"
+        headers["RateLimit-Reset"] = str(retry_after)
+        headers["RateLimit-Policy"] = f"{details.get('limit')};w={details.get('window')}"
     return error_response(request.scope, exc, headers)
 
 

@@ -226,3 +226,7 @@ async def test_login_rate_limit_sends_retry_after(settings: Settings) -> None:
             limited = await http.post("/auth/login", json=wrong)
     error = error_of(limited, 429, "RATE_LIMITED")
     assert int(limited.headers["Retry-After"]) == error["details"]["retry_after"] > 0
+    assert limited.headers["RateLimit-Limit"] == "2"
+    assert limited.headers["RateLimit-Remaining"] == "0"
+    assert limited.headers["RateLimit-Reset"] == limited.headers["Retry-After"]
+    assert limited.headers["RateLimit-Policy"] == "2;w=60"
