@@ -6,22 +6,29 @@ run is skipped, except under CI=true, where it fails: CI never counts a skip as 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
+import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import create_engine, text
 from starlette.applications import Starlette
 
 from core.settings import Settings
-from persistence.db import sync_url
+from persistence.db import Database, sync_url
 from persistence.migrate import upgrade
 from persistence.models import Base
+from resolvers.accounts import create_account
+from resolvers.deps import Services
 from server.app import create_app
 
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
@@ -90,6 +97,20 @@ def base_settings(**changes: Any) -> Settings:
     }
     defaults.update(changes)
     return Settings(**defaults).validate()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `mysql_only` exist only in their MySQL variant (no skip is reported)."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("mysql_only")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("backend") == "embedded"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -220,6 +241,47 @@ class Accounts:
 @pytest.fixture
 def accounts(app: Starlette, gql: GraphQLClient) -> Accounts:
     return Accounts(app, gql)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app under uvicorn on loopback, in a thread, for clients that speak real HTTP."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def seed_accounts(settings: Settings) -> None:
+    """An admin and a user (PASSWORD) for a server that runs outside the test's event loop."""
+
+    async def seed() -> None:
+        db = Database.open(settings)
+        services = Services.build(settings, db)
+        for email, role in (("admin@example.com", "admin"), ("user@example.com", "user")):
+            await create_account(services, name=role, email=email, password=PASSWORD, role=role)
+        await db.close()
+
+    asyncio.run(seed())
 
 
 class _EveryLine(logging.Handler):

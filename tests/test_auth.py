@@ -286,10 +286,9 @@ async def test_login_is_limited_per_account_before_hashing(
             assert error_codes(right) == ["RATE_LIMITED"]
 
 
+@pytest.mark.mysql_only
 async def test_login_limit_is_shared_by_two_instances(settings: Any, backend: str) -> None:
     """Two app instances (two workers) count against one Redis budget."""
-    if backend != "mysql":
-        pytest.skip("sharing needs Redis; the embedded default limits per process")
     import httpx
 
     from server.app import create_app

@@ -328,10 +328,9 @@ async def test_cache_failure_degrades_to_the_database(settings: Any) -> None:
     assert body["data"]["users"]["pageInfo"]["total"] == 1
 
 
+@pytest.mark.mysql_only
 async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str) -> None:
     """EXPLAIN of the default page: an index gives the order, no filesort over the table."""
-    if backend != "mysql":
-        pytest.skip("EXPLAIN plans are checked on MySQL/MariaDB")
     from persistence.users import UserQuery, page_query
 
     db = accounts.services.db
