@@ -105,6 +105,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item
         for item in items
         if item.get_closest_marker("mysql_only")
+        and isinstance(item, pytest.Function)
         and getattr(item, "callspec", None) is not None
         and item.callspec.params.get("backend") == "embedded"
     ]
