@@ -22,9 +22,13 @@ def alembic_config(database_url: str) -> Config:
 
 
 def ensure_database(database_url: str) -> None:
-    """Create the MySQL database named in the URL when it does not exist yet."""
+    """Create what the URL names when missing: a MySQL database, or a SQLite file's folder."""
     url = sync_url(database_url)
-    if not url.drivername.startswith("mysql") or not url.database:
+    if url.drivername.startswith("sqlite"):
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        return
+    if not url.database:
         return
     server: URL = url.set(database="")
     engine = create_engine(server, connect_args={"connect_timeout": 5})

@@ -144,3 +144,10 @@ def test_worker_without_redis_explains_and_exits(settings: Settings) -> None:
 @pytest.mark.parametrize("command", ["serve --port notanumber", "nope"])
 def test_bad_arguments_exit_2(settings: Settings, command: str) -> None:
     assert manage(settings, *command.split()).returncode == 2
+
+
+def test_migrate_creates_the_sqlite_folder(settings: Settings, tmp_path: Path) -> None:
+    target = tmp_path / "not" / "yet" / "there.db"
+    result = manage(settings, "migrate", DATABASE_URL=f"sqlite:///{target}")
+    assert result.returncode == 0, result.stderr
+    assert target.exists()
