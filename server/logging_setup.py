@@ -13,7 +13,12 @@ import orjson
 from core.settings import Settings
 
 # Attributes every LogRecord has; anything else came in through `extra=` and is emitted as data.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's ANSI copy of the message
+}
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|authorization|cookie|hash", re.IGNORECASE)
 # JWTs and Bearer credentials, wherever they appear in a message or a traceback.
 _SECRET_TEXT = re.compile(
