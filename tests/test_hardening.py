@@ -247,3 +247,12 @@ async def test_bodies_that_are_not_objects_are_bad_requests(
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
+
+
+async def test_the_standard_introspection_query_passes_in_development(gql: GraphQLClient) -> None:
+    """GraphiQL's own query must work where introspection is on."""
+    from graphql import get_introspection_query
+
+    body = await gql(get_introspection_query(descriptions=True))
+    assert "errors" not in body, body.get("errors")
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
