@@ -359,3 +359,44 @@ async def test_admin_registration_with_an_expired_token_says_expired(
     assert error_codes(body) == ["TOKEN_EXPIRED"]
     plain = await gql(REGISTER, register_input(email="plain@example.com"), token=admin)
     assert plain["data"]["register"]["role"] == "USER"  # public sign-up ignores a stale token
+
+
+async def test_forwarded_for_is_believed_only_from_trusted_proxies(settings: Any) -> None:
+    """Behind a trusted proxy the token binds to the client's address; elsewhere the header is
+    ignored, so a client cannot spoof its address (and its rate-limit bucket)."""
+    import httpx
+
+    from server.app import create_app
+    from tests.conftest import Accounts as Factory
+    from tests.conftest import GraphQLClient as Client
+
+    app = create_app(settings.with_(trusted_proxies=("10.0.0.0/8",)))
+    async with app.router.lifespan_context(app):
+        proxy = httpx.ASGITransport(app=app, client=("10.1.2.3", 1))
+        direct = httpx.ASGITransport(app=app, client=("203.0.113.50", 1))
+        async with (
+            httpx.AsyncClient(
+                transport=proxy, base_url="http://t", headers={"User-Agent": "ua"}
+            ) as via_proxy,
+            httpx.AsyncClient(
+                transport=direct, base_url="http://t", headers={"User-Agent": "ua"}
+            ) as spoofer,
+        ):
+            behind = Client(via_proxy)
+            await Factory(app, behind).user()
+            pair = await Factory(app, behind).login(
+                "user@example.com", headers={"X-Forwarded-For": "198.51.100.1"}
+            )
+            same = await behind(
+                ME, token=pair["accessToken"], headers={"X-Forwarded-For": "198.51.100.1"}
+            )
+            moved = await behind(
+                ME, token=pair["accessToken"], headers={"X-Forwarded-For": "198.51.100.2"}
+            )
+            assert "errors" not in same
+            assert error_codes(moved) == ["TOKEN_CONTEXT_MISMATCH"]
+            own = await Factory(app, Client(spoofer)).login("user@example.com")
+            spoofed = await Client(spoofer)(
+                ME, token=own["accessToken"], headers={"X-Forwarded-For": "198.51.100.9"}
+            )
+            assert "errors" not in spoofed  # the header changed nothing: still 203.0.113.50
