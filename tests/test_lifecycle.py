@@ -45,37 +45,33 @@ def ready_status(base: str) -> int:
         return 0
 
 
-def test_sigterm_drains_then_finishes_in_flight_requests(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
+def start_server(tmp_path: Path, port: int, *args: str, **env: str) -> subprocess.Popen[bytes]:
+    """`manage.py migrate` then `manage.py serve` on a SQLite file, as an operator runs them."""
+    environment = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
         "APP_ENV": "test",
-        "SHUTDOWN_DRAIN_SECONDS": "1.5",
-        "LOG_JSON": "true",
+        **env,
     }
     subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"from persistence.migrate import upgrade; upgrade('sqlite:///{tmp_path}/app.db')",
-        ],
+        [sys.executable, "manage.py", "migrate"],
         cwd=ROOT,
-        env=env,
+        env=environment,
         check=True,
+        capture_output=True,
     )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"from core.settings import Settings; from server.main import serve;"
-            f" serve(Settings.from_env(), '127.0.0.1', {port})",
-        ],
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), *args],
         cwd=ROOT,
-        env=env,
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def test_sigterm_drains_then_finishes_in_flight_requests(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_server(tmp_path, port, SHUTDOWN_DRAIN_SECONDS="1.5", LOG_JSON="true")
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: ready_status(base) == 200)
@@ -257,34 +253,13 @@ def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
     port = free_port()
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
-        "APP_ENV": "test",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "SHUTDOWN_DRAIN_SECONDS": "0",
-    }
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"from persistence.migrate import upgrade; upgrade('sqlite:///{tmp_path}/app.db')",
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from core.settings import Settings; from server.main import "
-            f"serve_workers; serve_workers(Settings.from_env(), '127.0.0.1', {port}, 2)",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    server = start_server(
+        tmp_path,
+        port,
+        "--workers",
+        "2",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        SHUTDOWN_DRAIN_SECONDS="0",
     )
     base = f"http://127.0.0.1:{port}"
     try:
