@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -212,27 +212,24 @@ def _fingerprint(services: Services, caller: Caller) -> str:
 
 
 def _issue(services: Services, row: AuthSession, token_version: int) -> TokenPair:
+    """The session's current pair: the access token short-lived, the refresh token until the
+    session's absolute end."""
     settings, now = services.settings, services.clock.now()
-    access = tokens.encode(
-        settings,
-        "access",
-        user_id=row.user_id,
-        session_id=row.id,
-        jti=row.access_jti,
-        token_version=token_version,
-        fingerprint=row.fingerprint,
-        issued_at=now,
-        expires_at=now + timedelta(seconds=settings.access_token_expires),
+
+    def sign(kind: tokens.TokenType, jti: str, expires_at: datetime) -> str:
+        return tokens.encode(
+            settings,
+            kind,
+            user_id=row.user_id,
+            session_id=row.id,
+            jti=jti,
+            token_version=token_version,
+            fingerprint=row.fingerprint,
+            issued_at=now,
+            expires_at=expires_at,
+        )
+
+    access = sign("access", row.access_jti, now + timedelta(seconds=settings.access_token_expires))
+    return TokenPair(
+        access, sign("refresh", row.refresh_jti, row.expires_at), settings.access_token_expires
     )
-    refresh_token = tokens.encode(
-        settings,
-        "refresh",
-        user_id=row.user_id,
-        session_id=row.id,
-        jti=row.refresh_jti,
-        token_version=token_version,
-        fingerprint=row.fingerprint,
-        issued_at=now,
-        expires_at=row.expires_at,
-    )
-    return TokenPair(access, refresh_token, settings.access_token_expires)
