@@ -44,3 +44,45 @@ def test_policies_are_printed_in_the_sdl() -> None:
     assert fields["Query.me"] == {"signedIn"}
     assert fields["Mutation.login"] == {"public"}
     assert fields["Mutation.logoutAll"] == {"signedIn"}
+
+
+def test_the_contract_surface_is_served_exactly() -> None:
+    """Every type, field, argument, default and enum value of the contract, with its nullability."""
+    from graphql import (
+        GraphQLEnumType,
+        GraphQLInputObjectType,
+        GraphQLObjectType,
+    )
+    from graphql import (
+        build_schema as from_sdl,
+    )
+
+    contract = from_sdl((ROOT / "tests" / "contract.graphql").read_text())
+    ours = from_sdl((ROOT / "schema.graphql").read_text())
+    problems: list[str] = []
+    for name, wanted in contract.type_map.items():
+        if name.startswith("__"):
+            continue
+        served = ours.type_map.get(name)
+        if served is None:
+            problems.append(f"missing type {name}")
+        elif isinstance(wanted, GraphQLEnumType):
+            assert isinstance(served, GraphQLEnumType)
+            if set(wanted.values) != set(served.values):
+                problems.append(f"enum {name} values differ")
+        elif isinstance(wanted, GraphQLObjectType | GraphQLInputObjectType):
+            assert isinstance(served, GraphQLObjectType | GraphQLInputObjectType)
+            for field_name, field in wanted.fields.items():
+                got = served.fields.get(field_name)
+                if got is None or str(got.type) != str(field.type):
+                    problems.append(f"{name}.{field_name}")
+                    continue
+                if isinstance(wanted, GraphQLInputObjectType):
+                    if field.default_value != got.default_value:
+                        problems.append(f"{name}.{field_name} default")
+                    continue
+                wanted_args = {a: (str(v.type), v.default_value) for a, v in field.args.items()}
+                served_args = {a: (str(v.type), v.default_value) for a, v in got.args.items()}
+                if wanted_args != served_args:
+                    problems.append(f"{name}.{field_name} arguments")
+    assert problems == []
