@@ -12,10 +12,13 @@ import secrets
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import AppError, ErrorCode
 from core.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from resolvers.deps import Services
 
 ROOT = Path(__file__).resolve().parent
 BAD_INPUT, REFUSED = 2, 1
@@ -26,15 +29,46 @@ def fail(message: str, code: int) -> int:
     return code
 
 
+def positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def check_database_url(settings: Settings) -> None:
+    """Refuse a DATABASE_URL no driver serves before any command opens it."""
+    from sqlalchemy.exc import ArgumentError
+
+    from persistence.db import async_url
+
+    try:
+        async_url(settings.database_url)
+    except (ArgumentError, ValueError) as exc:  # the messages name the scheme, never the password
+        raise SettingsError(f"invalid configuration: DATABASE_URL: {exc}") from exc
+
+
+def describe(error: AppError) -> str:
+    """One line for an operator: the code, the message, and for an outage the driver's reason."""
+    line = f"{error.code.value}: {error.message}"
+    if error.code is not ErrorCode.SERVICE_UNAVAILABLE:
+        return line
+    cause = error.__cause__
+    reason = str(getattr(cause, "orig", None) or cause or "").strip().splitlines()
+    if reason:
+        line += f": {reason[0]}"
+    return line + "; check DATABASE_URL and run `python manage.py migrate` first"
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     from server.main import serve as run_one
     from server.main import serve_workers
 
     url = f"http://{args.host}:{args.port}"
-    print(
-        f"Serving on {url}  (GraphQL: {url}/graphql"
-        + (", GraphiQL in the browser)" if settings.graphiql else ")")
-    )
+    print(f"Serving on {url}  (GraphQL: POST {url}/graphql)")
+    if settings.graphiql:
+        print(f"GraphiQL: open {url}/graphql in a browser")
     print(
         "Create an admin with: python manage.py create-admin --name NAME --email EMAIL "
         "--password PASSWORD"
@@ -61,7 +95,7 @@ def migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _with_services(
-    settings: Settings, work: Callable[[Any], Coroutine[Any, Any, int]]
+    settings: Settings, work: Callable[[Services], Coroutine[Any, Any, int]]
 ) -> int:
     from persistence.db import Database
     from resolvers.deps import Services
@@ -76,7 +110,7 @@ async def _with_services(
 def create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from resolvers.accounts import create_account
 
-    async def work(services: Any) -> int:
+    async def work(services: Services) -> int:
         user = await create_account(
             services, name=args.name, email=args.email, password=args.password, role="admin"
         )
@@ -86,18 +120,16 @@ def create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(settings, work))
 
 
-DEMO_NAMES = (
-    "Ada Lovelace",
-    "Alan Turing",
-    "Grace Hopper",
-    "Edsger Dijkstra",
-    "Barbara Liskov",
-    "Donald Knuth",
-    "Margaret Hamilton",
-    "Ken Thompson",
-    "Frances Allen",
-    "John Backus",
-)
+FIRST_NAMES = ("Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Margaret", "Ken")
+LAST_NAMES = ("Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Allen")
+
+
+def demo_name(i: int) -> str:
+    """64 distinct names from the two lists, then the same with a number."""
+    lap, index = divmod(i - 1, len(FIRST_NAMES) * len(LAST_NAMES))
+    last, first = divmod(index, len(FIRST_NAMES))
+    name = f"{FIRST_NAMES[first]} {LAST_NAMES[last]}"
+    return f"{name} {lap + 1}" if lap else name
 
 
 def seed_data(settings: Settings, args: argparse.Namespace) -> int:
@@ -106,15 +138,16 @@ def seed_data(settings: Settings, args: argparse.Namespace) -> int:
 
     password = secrets.token_urlsafe(12)
 
-    async def work(services: Any) -> int:
+    async def work(services: Services) -> int:
         created = 0
         for i in range(1, args.count + 1):
             email = f"user{i}@example.com"
             async with services.db.transaction() as session:
                 if await users_repo.get_by_email(session, email) is not None:
                     continue
-            name = f"{DEMO_NAMES[(i - 1) % len(DEMO_NAMES)]} {i}"
-            await create_account(services, name=name, email=email, password=password, role="user")
+            await create_account(
+                services, name=demo_name(i), email=email, password=password, role="user"
+            )
             created += 1
         print(
             f"{created} demo users created"
@@ -152,7 +185,7 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help="run the API server")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--workers", type=positive, default=1)
     run.set_defaults(handler=serve)
     mig = commands.add_parser("migrate", help="upgrade the database to the latest schema")
     mig.add_argument("--downgrade", metavar="REVISION", help="downgrade instead (e.g. base)")
@@ -163,7 +196,7 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--password", required=True)
     admin.set_defaults(handler=create_admin)
     seed = commands.add_parser("seed-data", help="create demo users (idempotent)")
-    seed.add_argument("--count", type=int, default=20)
+    seed.add_argument("--count", type=positive, default=20)
     seed.set_defaults(handler=seed_data)
     work = commands.add_parser("worker", help="run the export worker (RQ; needs REDIS_URL)")
     work.add_argument("--burst", action="store_true", help="exit when the queue is empty")
@@ -179,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        check_database_url(settings)
     except SettingsError as exc:
         return fail(str(exc), BAD_INPUT)
     try:
@@ -190,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                 for field, messages in (error.details or {}).items()
             )
             return fail(f"{error.code.value}: {problems or error.message}", BAD_INPUT)
-        return fail(f"{error.code.value}: {error.message}", REFUSED)
+        return fail(describe(error), REFUSED)
     except KeyboardInterrupt:
         return 130
     return code
