@@ -42,6 +42,19 @@ def test_compose_volumes_are_named_and_secrets_come_from_env() -> None:
         assert f"{secret}=replace-with" in example
 
 
+def test_every_compose_variable_has_a_default_or_is_required() -> None:
+    """An unset variable must not turn into an empty string (e.g. an empty MySQL user name)."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    uses = re.findall(r"(?<!\$)\$\{(\w+)([^}]*)\}", text)  # `$$` escapes a dollar for the shell
+    assert uses
+    defaults: dict[str, set[str]] = {}
+    for name, rest in uses:
+        assert rest.startswith((":-", ":?")), f"${{{name}}} has neither a default nor :?"
+        if rest.startswith(":-"):
+            defaults.setdefault(name, set()).add(rest)
+    assert all(len(values) == 1 for values in defaults.values()), defaults
+
+
 def test_dockerfile_is_multi_stage_slim_and_unprivileged() -> None:
     text = (ROOT / "Dockerfile").read_text()
     stages = re.findall(r"^FROM (\S+) AS (\w+)", text, re.MULTILINE)
@@ -61,4 +74,5 @@ def test_image_copies_what_the_server_imports() -> None:
         assert f"COPY --chown=app:app {package} {package}" in text, package
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".env" in ignored
+    assert ".env.*" in ignored
     assert ".git" in ignored
