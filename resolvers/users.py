@@ -296,7 +296,7 @@ async def _cache_get(services: Services, key: str) -> tuple[str | None, Any | No
 
 
 async def _cache_set(services: Services, full_key: str | None, value: Any) -> None:
-    if full_key is not None:
+    if full_key is not None and services.settings.cache_ttl > 0:
         await services.cache.set(full_key, value, services.settings.cache_ttl)
 
 

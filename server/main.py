@@ -85,5 +85,10 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> Non
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:  # workers must share their metric files
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
     configure_logging(settings)
+    if not settings.redis_url:
+        # Without Redis each worker would cache in its own memory, and one worker's write could
+        # not invalidate another's copy: no cache then. Rate limits count per worker.
+        os.environ["CACHE_TTL"] = "0"
+        log.warning("several workers without REDIS_URL: no cache, rate limits per worker")
     config = uvicorn_config(settings, "server.main:app_factory", host, port, workers)
     Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -381,3 +381,25 @@ async def test_an_empty_update_writes_nothing(
         UPDATE, {"id": str(target.id), "input": {}, "ifMatch": '"1-999"'}, token=admin
     )
     assert error_codes(stale) == ["VERSION_CONFLICT"]
+
+
+async def test_cache_ttl_zero_turns_the_cache_off(settings: Any) -> None:
+    """What several workers without Redis run with: every read comes from the database."""
+    from persistence.cache import MemoryCache
+    from resolvers.accounts import create_account
+    from resolvers.deps import Caller, Principal
+    from resolvers.users import list_users
+    from server.app import create_app
+
+    app = create_app(settings.with_(cache_ttl=0))
+    async with app.router.lifespan_context(app):
+        services = app.state.services
+        admin = await create_account(
+            services, name="A", email="a@example.com", password=PASSWORD, role="admin"
+        )
+        caller = Caller(request_id="t", principal=Principal(admin.id, "admin", "s"))
+        await list_users(services, caller)
+        if isinstance(services.cache, MemoryCache):
+            assert services.cache._entries == {}
+        else:
+            assert await services.redis.keys("cache:users:*") == []
