@@ -37,7 +37,6 @@ def create_app(settings: Settings) -> Starlette:
         db = Database.open(settings)
         redis = open_redis(settings)
         app.state.services = services = Services.build(settings, db, redis)
-        app.state.draining = False  # set by the server runner on SIGTERM: /ready turns 503
         try:
             async with background(services):
                 yield

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from resolvers.health import check_health, is_ready
+from server.draining import DRAINING
 from server.responses import JSONResponse
 
 
@@ -22,7 +23,7 @@ async def health(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    ok = not request.app.state.draining and await is_ready(request.app.state.services)
+    ok = not DRAINING.is_set() and await is_ready(request.app.state.services)
     return JSONResponse(
         {"status": "ready" if ok else "unavailable"}, status_code=200 if ok else 503
     )

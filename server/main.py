@@ -15,9 +15,11 @@ from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.supervisors.multiprocess import Process
 
 from core.settings import Settings
 from server.app import create_app
+from server.draining import DRAINING
 from server.logging_setup import configure_logging
 
 log = logging.getLogger("app.server")
@@ -33,21 +35,29 @@ def app_factory() -> Starlette:
 class DrainingServer(uvicorn.Server):
     """uvicorn that turns /ready to 503 and waits before it stops on SIGTERM/SIGINT."""
 
-    def __init__(self, config: uvicorn.Config, app: Starlette, drain_seconds: float) -> None:
+    def __init__(self, config: uvicorn.Config, drain_seconds: float) -> None:
         super().__init__(config)
-        self.app = app
         self.drain_seconds = drain_seconds
-        self._draining = False
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self._draining or self.drain_seconds <= 0:
+        if DRAINING.is_set() or self.drain_seconds <= 0:
             super().handle_exit(sig, frame)
             return
-        self._draining = True
-        self.app.state.draining = True
+        DRAINING.set()
         log.info("draining for %.1f s before shutdown", self.drain_seconds)
         loop = asyncio.get_event_loop()
         loop.call_later(self.drain_seconds, super().handle_exit, sig, frame)
+
+
+class DrainingProcess(Process):
+    """A uvicorn worker process whose server drains first (built in the child process)."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            drain = Settings.from_env().shutdown_drain_seconds
+            self._server = DrainingServer(self.config, drain)
+        return self._server
 
 
 def uvicorn_config(
@@ -73,14 +83,12 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """One process: the app object is built here, with these settings."""
     configure_logging(settings)
     app = create_app(settings)
-    DrainingServer(
-        uvicorn_config(settings, app, host, port), app, settings.shutdown_drain_seconds
-    ).run()
+    DrainingServer(uvicorn_config(settings, app, host, port), settings.shutdown_drain_seconds).run()
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
     """Several processes: each builds its app from the environment through `app_factory`."""
-    from uvicorn.supervisors.multiprocess import Multiprocess
+    from uvicorn.supervisors import multiprocess
 
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:  # workers must share their metric files
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
@@ -91,4 +99,6 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> Non
         os.environ["CACHE_TTL"] = "0"
         log.warning("several workers without REDIS_URL: no cache, rate limits per worker")
     config = uvicorn_config(settings, "server.main:app_factory", host, port, workers)
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    # uvicorn has no hook for its worker class: its supervisor builds `Process` by module name.
+    multiprocess.Process = DrainingProcess  # type: ignore[misc]
+    multiprocess.Multiprocess(config, sockets=[config.bind_socket()]).run()

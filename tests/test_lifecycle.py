@@ -249,7 +249,7 @@ async def test_metrics_need_the_token_in_production(settings: Settings) -> None:
     assert "http_requests_total" in ok.text
 
 
-def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
+def test_two_workers_share_metrics_and_drain(tmp_path: Path) -> None:
     port = free_port()
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
@@ -259,7 +259,7 @@ def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
         "--workers",
         "2",
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-        SHUTDOWN_DRAIN_SECONDS="0",
+        SHUTDOWN_DRAIN_SECONDS="3",
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -271,6 +271,9 @@ def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
         for _ in range(20):
             pids.update(p.name.split("_")[-1] for p in metrics_dir.glob("counter_*.db"))
         text = httpx.get(f"{base}/metrics").text
+        server.send_signal(signal.SIGTERM)  # every worker drains: not ready, still answering
+        wait_until(lambda: ready_status(base) == 503, 2.5)
+        assert httpx.get(f"{base}/health").status_code == 200
     finally:
         server.send_signal(signal.SIGTERM)
         try:
