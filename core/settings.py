@@ -100,7 +100,7 @@ class Settings:
                     problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
         if self.jwt_alg not in {"HS256", "HS384", "HS512"}:
             problems.append("JWT_ALG must be one of HS256, HS384, HS512")
-        if len(self.jwt_secret) < MIN_SECRET_LENGTH:
+        if not self.is_prod and len(self.jwt_secret) < MIN_SECRET_LENGTH:  # prod said so above
             problems.append(f"JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
         if self.access_token_expires <= 0 or self.refresh_token_expires <= 0:
             problems.append("ACCESS_TOKEN_EXPIRES and REFRESH_TOKEN_EXPIRES must be positive")

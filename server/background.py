@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from core.errors import AppError
 from persistence.queue import InProcessQueue
 from resolvers.deps import Services
 from resolvers.exports import run_export, sweep
@@ -18,8 +19,10 @@ async def _sweep_forever(services: Services) -> None:
     while True:
         try:
             await sweep(services)
-        except Exception:  # a failed sweep (database down) is retried at the next interval
-            log.warning("export sweep failed", exc_info=True)
+        except AppError as error:  # database down or not migrated: retried next interval
+            log.warning("export sweep skipped: %s", error.message)
+        except Exception:
+            log.exception("export sweep failed")
         await asyncio.sleep(services.settings.export_sweep_interval)
 
 
