@@ -46,6 +46,12 @@ static: $(STAMP)
 		--disable-version-check $(CODE)
 	$(TOOLS)/bin/hadolint --failure-threshold info Dockerfile
 
+# Benchmarks (not part of `make test`): seeds the `bench` database, needs wrk (apt-get install -y wrk)
+# and 2 cores. `make bench BENCH_ARGS=--quick` for a short run; see bench/README.md.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
