@@ -5,18 +5,19 @@ from __future__ import annotations
 from core import tokens
 from core.errors import AppError, ErrorCode
 from persistence import sessions as sessions_repo
+from persistence.models import User
 from resolvers.deps import Caller, Principal, Services
 
 
 async def authenticate(services: Services, caller: Caller, authorization: str) -> None:
     """Set `caller.principal`, or `caller.auth_error` explaining why the token was refused."""
     try:
-        caller.principal = await _verify(services, caller, authorization)
+        caller.principal, caller.user = await _verify(services, caller, authorization)
     except AppError as error:
         caller.auth_error = error
 
 
-async def _verify(services: Services, caller: Caller, authorization: str) -> Principal:
+async def _verify(services: Services, caller: Caller, authorization: str) -> tuple[Principal, User]:
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
@@ -41,4 +42,4 @@ async def _verify(services: Services, caller: Caller, authorization: str) -> Pri
         or user.token_version != claims.token_version
     ):
         raise AppError(ErrorCode.TOKEN_REVOKED)
-    return Principal(user_id=user.id, role=user.role, session_id=row.id)
+    return Principal(user_id=user.id, role=user.role, session_id=row.id), user

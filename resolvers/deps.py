@@ -11,6 +11,7 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache, open_cache
 from persistence.db import Database
+from persistence.models import User
 from persistence.queue import JobQueue, open_queue
 from persistence.ratelimit import RateLimiter
 
@@ -39,6 +40,9 @@ class Caller:
     ip: str = "unknown"
     user_agent: str = ""
     principal: Principal | None = None
+    # The principal's users row, read in the same SELECT as the session check: `me` answers
+    # from it (nothing fresher exists within this request).
+    user: User | None = None
     # Why a presented token was refused; raised only when an operation needs a principal.
     auth_error: AppError | None = None
 

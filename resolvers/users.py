@@ -85,8 +85,10 @@ def parse_if_match(if_match: str | None, user_id: int) -> int | None:
 
 
 async def get_me(services: Services, caller: Caller) -> User:
-    """The signed-in user's own account."""
+    """The signed-in user's own account: the row authentication read, else the cache."""
     principal = caller.require_principal()
+    if caller.user is not None and caller.user.id == principal.user_id:
+        return caller.user
     user = await _cached_user(services, principal.user_id)
     if user is None:  # deleted between authentication and now
         raise AppError(ErrorCode.TOKEN_REVOKED)

@@ -403,3 +403,23 @@ async def test_cache_ttl_zero_turns_the_cache_off(settings: Any) -> None:
             assert services.cache._entries == {}
         else:
             assert await services.redis.keys("cache:users:*") == []
+
+
+async def test_me_costs_only_the_session_check(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    """`me` answers from the users row the authentication SELECT read: no second query."""
+    statements: list[str] = []
+    engine = accounts.services.db.engine.sync_engine
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        body = await gql("{ me { id email role } }", token=admin)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert body["data"]["me"]["email"] == "admin@example.com"
+    assert len(statements) == 1, statements  # the session and its user, in one SELECT
