@@ -1,10 +1,11 @@
-"""Reading legacy REST answers in tests: the envelope, its data, its error."""
+"""Reading legacy REST answers in tests: the envelope, its data, its error, its OpenAPI schema."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+import jsonschema_rs
 
 from tests.conftest import PASSWORD
 
@@ -52,3 +53,18 @@ async def rest_login(
         await client.post("/auth/login", json={"email": email, "password": password})
     )
     return pair
+
+
+async def document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def conforms(doc: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
+    """`body` matches the schema `doc` declares for that answer."""
+    schema = doc["paths"][path][method]["responses"][str(status)]["content"]["application/json"]
+    jsonschema_rs.validator_for({**schema["schema"], "components": doc["components"]}).validate(
+        body
+    )

@@ -337,7 +337,7 @@ def has_route(app: Starlette, path: str) -> bool:
 async def test_export_job_lifecycle(
     admin: AsyncAPIClient, app: Starlette, settings: Settings, backend: str
 ) -> None:
-    from tests.test_exports import run_jobs
+    from tests.jobs_helpers import run_jobs
 
     await admin.create_user("Exported", "exported@example.com", PASSWORD)
     job = await admin.export_users(email="exported")

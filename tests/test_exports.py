@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,8 +19,8 @@ from persistence.users import UserQuery
 from resolvers import exports
 from resolvers.deps import Caller, Principal, Services
 from tests.conftest import Accounts, GraphQLClient, error_codes
+from tests.jobs_helpers import rq_worker, run_jobs
 
-ROOT = Path(__file__).resolve().parent.parent
 START = "mutation($f: UserFilter) { exportUsers(filter: $f) { id status } }"
 JOB = (
     "query($id: ID!) { exportJob(id: $id) { id status rowCount downloadUrl error finishedAt "
@@ -60,49 +57,6 @@ async def wait_for_status(
             return dict(job)
         assert asyncio.get_running_loop().time() < deadline, job
         await asyncio.sleep(0.05)
-
-
-def rq_worker(
-    settings: Any, *, burst: bool = True, extra_env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "JWT_SECRET": settings.jwt_secret,
-        "SECRET_KEY": settings.secret_key,
-        "APP_ENV": "test",
-        "PASSWORD_HASH_PROFILE": "fast",
-        "EXPORT_DIR": settings.export_dir,
-        **(extra_env or {}),
-    }
-    args = [
-        sys.executable,
-        "-m",
-        "rq.cli",
-        "worker",
-        "--url",
-        settings.redis_url,
-        "--worker-class",
-        "rq.worker.SimpleWorker" if burst else "rq.Worker",
-    ]
-    if burst:
-        args.append("--burst")
-    return subprocess.Popen(
-        [*args, settings.rq_queue],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-
-
-async def run_jobs(settings: Any, backend: str, **extra_env: str) -> None:
-    """Drain the queue: a real rq worker in burst mode on MySQL+Redis; in process otherwise."""
-    if backend == "mysql":
-        worker = rq_worker(settings, extra_env=extra_env)
-        out, _ = await asyncio.to_thread(worker.communicate, timeout=60)
-        assert worker.returncode == 0, out.decode()
 
 
 async def test_export_lifecycle_and_csv(

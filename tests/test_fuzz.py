@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
+from schemathesis.core.result import Ok
 
 from core import tokens
 from core.errors import AppError, ErrorCode
 from core.settings import Settings
-from persistence.db import Database
-from resolvers.accounts import create_account
-from resolvers.deps import Services
-from server.app import create_app
-from tests.conftest import PASSWORD, TEST_SECRET, base_settings
+from tests.conftest import PASSWORD, TEST_SECRET, base_settings, seed_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = base_settings(database_url="sqlite:///unused.db")
@@ -87,43 +77,6 @@ def test_signed_but_malformed_claims_are_refused(claims: dict[str, Any]) -> None
     assert refused(token) in REFUSALS
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
-    """The app under uvicorn on loopback, in a thread, for clients that speak real HTTP."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-def seed_accounts(settings: Settings) -> None:
-    async def seed() -> None:
-        db = Database.open(settings)
-        services = Services.build(settings, db)
-        for email, role in (("admin@example.com", "admin"), ("user@example.com", "user")):
-            await create_account(services, name=role, email=email, password=PASSWORD, role=role)
-        await db.close()
-
-    asyncio.run(seed())
-
-
 def token(http: httpx.Client, email: str) -> str:
     body = http.post(
         "/graphql",
@@ -149,6 +102,7 @@ def test_schemathesis_finds_no_server_errors(settings: Settings, live_server: st
         ]
         failures: list[str] = []
         for result in schema.get_all_operations():
+            assert isinstance(result, Ok), result.err()
             operation = result.ok()
             if operation.label in SKIPPED:
                 continue

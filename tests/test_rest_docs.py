@@ -16,24 +16,8 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from core.settings import Settings
 from server.rest import OPERATIONS
-from tests.conftest import PASSWORD, Accounts
-from tests.rest_helpers import bearer, data_of
-from tests.test_fuzz import live_server, seed_accounts  # noqa: F401 - the live_server fixture
-
-
-async def document(client: httpx.AsyncClient) -> dict[str, Any]:
-    response = await client.get("/openapi.json")
-    assert response.status_code == 200
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def conforms(doc: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
-    """`body` matches the schema `doc` declares for that answer."""
-    schema = doc["paths"][path][method]["responses"][str(status)]["content"]["application/json"]
-    jsonschema_rs.validator_for({**schema["schema"], "components": doc["components"]}).validate(
-        body
-    )
+from tests.conftest import PASSWORD, Accounts, seed_accounts
+from tests.rest_helpers import bearer, conforms, data_of, document
 
 
 async def test_the_document_is_valid_openapi_3_1(client: httpx.AsyncClient) -> None:
@@ -79,7 +63,7 @@ async def test_docs_pages_work_offline(client: httpx.AsyncClient) -> None:
         assert "connect-src 'self'" in policy and "'unsafe-inline'" not in policy
 
 
-def test_generated_requests_never_fail_the_server(settings: Settings, live_server: str) -> None:  # noqa: F811
+def test_generated_requests_never_fail_the_server(settings: Settings, live_server: str) -> None:
     """Schemathesis cases from the document, valid and invalid, as admin, user and anonymous."""
     seed_accounts(settings)
     with httpx.Client(base_url=live_server, headers={"User-Agent": "fuzz"}, timeout=10) as http:
