@@ -1,14 +1,19 @@
-"""The REST compatibility layer: the legacy Flask routes as thin skins over the resolvers."""
+"""The REST compatibility layer: the legacy Flask routes as thin skins over the resolvers.
+
+`OPERATIONS` is every REST route of the contract; those of `service` the app routes itself.
+"""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from server.rest import auth, users
+from server.rest import admin, auth, service, users
 from server.rest.docs import docs_routes
 from server.rest.routing import Operation, routes_of
 
-OPERATIONS: tuple[Operation, ...] = auth.OPERATIONS + users.OPERATIONS
+OPERATIONS: tuple[Operation, ...] = (
+    auth.OPERATIONS + users.OPERATIONS + admin.OPERATIONS + service.OPERATIONS
+)
 
 
 def rest_routes() -> list[BaseRoute]:

@@ -11,6 +11,7 @@ from server.rest.routing import Operation
 from server.rest.schemas import COMPONENT_SCHEMAS, envelope_schema, field_schema, object_schema, ref
 
 _PATH_PARAM = re.compile(r"{(\w+)}")
+_PATH_TYPES = {"user_id": "integer", "job_id": "string"}
 _HEADER_NOTES = {
     "If-Match": "An ETag (quoted or bare) or `*`; a stale one is 409 and writes nothing",
     "If-None-Match": "ETags; when one is current the answer is 304 with no body",
@@ -19,7 +20,7 @@ _ERRORS = {
     400: "VALIDATION_ERROR: `details` maps each bad field to its messages",
     401: "MISSING_AUTH_HEADER, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED, ...",
     403: "FORBIDDEN",
-    404: "USER_NOT_FOUND",
+    404: "USER_NOT_FOUND or NOT_FOUND",
     409: "EMAIL_EXISTS or VERSION_CONFLICT (`details.current_etag`)",
     415: "HTTP_ERROR: the body must be application/json",
     429: "RATE_LIMITED, with `Retry-After`",
@@ -45,7 +46,7 @@ def _describe(op: Operation) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "operationId": "_".join([op.method.lower(), *re.findall(r"\w+", op.path)]),
         "summary": op.summary,
-        "description": f"Access: {op.access}.",
+        "description": f"Access: {op.access}. {op.description}".strip(),
         "tags": [op.path.split("/")[1]],
         "security": [] if op.access == "public" else [{"bearer": []}],
         "parameters": _parameters(op),
@@ -53,13 +54,13 @@ def _describe(op: Operation) -> dict[str, Any]:
     }
     if op.body is not None:
         content = {"application/json": {"schema": object_schema(op.body)}}
-        doc["requestBody"] = {"required": True, "content": content}
+        doc["requestBody"] = {"required": op.query is None, "content": content}
     return doc
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        {"name": name, "in": "path", "required": True, "schema": {"type": _PATH_TYPES[name]}}
         for name in _PATH_PARAM.findall(op.path)
     ]
     if op.query is not None:
@@ -75,14 +76,10 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
 
 
 def _responses(op: Operation) -> dict[str, Any]:
-    data = ref(op.returns) if op.returns else {"type": "null"}
-    success: dict[str, Any] = {
-        "description": "Success",
-        "content": {"application/json": {"schema": envelope_schema(data)}},
-    }
-    if op.returns == "User":
-        success["headers"] = {"ETag": {"schema": {"type": "string"}}}
+    success = _success(op)
     responses: dict[str, Any] = {str(op.status): success}
+    for status in op.also:
+        responses[str(status)] = {**success, "description": "The same shape as the success"}
     if "If-None-Match" in op.headers:
         responses["304"] = {"description": "Not modified"}
     for status in _error_statuses(op):
@@ -91,14 +88,39 @@ def _responses(op: Operation) -> dict[str, Any]:
     return responses
 
 
+def _success(op: Operation) -> dict[str, Any]:
+    """The envelope around `returns`, or a bare JSON `returns`, or text (a download)."""
+    if op.media_type != "application/json":
+        schema: dict[str, Any] = {"type": "string"}
+    elif not op.envelope:
+        assert op.returns is not None, op
+        schema = ref(op.returns)
+    else:
+        schema = envelope_schema(ref(op.returns) if op.returns else {"type": "null"})
+    success: dict[str, Any] = {
+        "description": "Success",
+        "content": {op.media_type: {"schema": schema}},
+    }
+    headers: dict[str, Any] = {}
+    if op.returns == "User":
+        headers["ETag"] = {"schema": {"type": "string"}}
+    if op.attachment is not None:
+        disposition = f'attachment; filename="{op.attachment}"'
+        headers["Content-Disposition"] = {"description": disposition, "schema": {"type": "string"}}
+    if headers:
+        success["headers"] = headers
+    return success
+
+
 def _error_statuses(op: Operation) -> list[int]:
     """The refusals every route of this kind can give, and those its declaration adds."""
-    has_path_param = bool(_PATH_PARAM.search(op.path))
+    path_params = _PATH_PARAM.findall(op.path)
+    checked_param = any(_PATH_TYPES[name] == "integer" for name in path_params)
     implied = {
-        400: op.body is not None or op.query is not None or has_path_param or bool(op.headers),
+        400: op.body is not None or op.query is not None or checked_param or bool(op.headers),
         401: op.access != "public",
         403: op.access == "admin",
-        404: has_path_param,
+        404: bool(path_params),
         409: "If-Match" in op.headers,
         415: op.body is not None,
     }

@@ -1,13 +1,14 @@
-"""The legacy JSON shapes: a user, a token pair, a page of users."""
+"""The legacy JSON shapes: a user, a token pair, a page of users, an export job."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from persistence.models import User
+from persistence.models import ExportJob, User
 from resolvers.auth import TokenPair
 from resolvers.deps import Caller
+from resolvers.exports import download_url
 from resolvers.users import UserPage
 from server.rest.specs import ListUsersQuery
 
@@ -50,6 +51,18 @@ def page_json(page: UserPage, query: ListUsersQuery, caller: Caller) -> dict[str
             "sort": query.sort,
             "sort_by": query.sort_by,
         },
+    }
+
+
+def job_json(job: ExportJob) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "row_count": job.row_count,
+        "download_url": download_url(job),
+        "error": job.error,
+        "created_at": iso(job.created_at),
+        "finished_at": iso(job.finished_at),
     }
 
 

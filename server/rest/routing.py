@@ -1,7 +1,8 @@
 """Legacy routes declared as operations: method, path, access, what they accept and answer.
 
 An endpoint receives the request and, when its operation declares one, the parsed body or query
-spec; the declarations are also what an OpenAPI generator reads.
+spec; the declarations are also what an OpenAPI generator reads. An operation without an
+endpoint is routed by the app itself and declared only to be documented.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from core.errors import validation_error
 from resolvers.deps import Caller, Services
 from server.rest.bodies import parse_body, parse_query, read_json
 
@@ -24,22 +26,28 @@ Endpoint = Callable[..., Awaitable[Response]]
 class Operation:
     method: str
     path: str
-    endpoint: Endpoint
+    endpoint: Endpoint | None  # None: the app routes it (see `server.app`)
     summary: str
     access: Literal["public", "signed-in", "admin"] = "public"
     status: int = 200
-    body: type[Any] | None = None
+    body: type[Any] | None = None  # with `query` too: a body, or else the query string
     query: type[Any] | None = None
     returns: str | None = None  # the component schema of `data`; None for `data: null`
     headers: tuple[str, ...] = ()  # conditional request headers it honours
     refusals: tuple[int, ...] = ()  # error statuses beyond those its access and inputs imply
+    description: str = ""  # what the summary leaves out
+    media_type: str = "application/json"  # of the success answer
+    envelope: bool = True  # False: `returns` is the schema of the whole JSON answer
+    attachment: str | None = None  # the file name a download is offered under
+    also: tuple[int, ...] = ()  # statuses answered in the success shape (/ready's 503)
 
 
 def routes_of(operations: Iterable[Operation]) -> list[BaseRoute]:
     """One route per path, in declaration order, so a wrong method gets 405 with every `Allow`."""
     by_path: dict[str, dict[str, Operation]] = {}
     for operation in operations:
-        by_path.setdefault(operation.path, {})[operation.method] = operation
+        if operation.endpoint is not None:
+            by_path.setdefault(operation.path, {})[operation.method] = operation
     return [
         Route(path, _dispatch(methods), methods=list(methods), name=f"rest:{path}")
         for path, methods in by_path.items()
@@ -49,7 +57,12 @@ def routes_of(operations: Iterable[Operation]) -> list[BaseRoute]:
 def _dispatch(methods: dict[str, Operation]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         operation = methods["GET" if request.method == "HEAD" else request.method]
-        if operation.body is not None:
+        assert operation.endpoint is not None  # `routes_of` routes only these
+        if operation.body is not None and (operation.query is None or await request.body()):
+            if operation.query is not None and request.query_params:
+                raise validation_error(
+                    {"query": ["Send a JSON body or query parameters, not both"]}
+                )
             body = parse_body(operation.body, await read_json(request))
             return await operation.endpoint(request, body)
         if operation.query is not None:

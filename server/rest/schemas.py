@@ -1,4 +1,4 @@
-"""JSON Schemas of the legacy REST shapes: request specs, the user, tokens, pages, envelopes."""
+"""JSON Schemas of the REST shapes: request specs, user, tokens, pages, jobs, health, envelopes."""
 
 from __future__ import annotations
 
@@ -68,6 +68,20 @@ _USER_PROPERTIES: dict[str, Any] = {
     "deleted_at": {**_MOMENT, "type": ["string", "null"], "description": "Admins only"},
 }
 
+_JOB_STATUS = {"type": "string", "enum": ["queued", "started", "finished", "failed"]}
+_JOB_PROPERTIES: dict[str, Any] = {
+    "job_id": {"type": "string"},
+    "status": _JOB_STATUS,
+    "row_count": {"type": ["integer", "null"], "description": "Once finished"},
+    "download_url": {
+        "type": ["string", "null"],
+        "description": "A path on this server, while the finished file is kept",
+    },
+    "error": {"type": ["string", "null"], "description": "Once failed"},
+    "created_at": _MOMENT,
+    "finished_at": {**_MOMENT, "type": ["string", "null"]},
+}
+
 COMPONENT_SCHEMAS: dict[str, Any] = {
     "User": {
         "type": "object",
@@ -98,6 +112,31 @@ COMPONENT_SCHEMAS: dict[str, Any] = {
                 | {"sort": {"type": "string"}, "sort_by": {"type": "string"}},
             },
         },
+    },
+    "ExportAccepted": {
+        "type": "object",
+        "required": ["job_id", "status"],
+        "properties": {"job_id": {"type": "string"}, "status": _JOB_STATUS},
+    },
+    "ExportJob": {
+        "type": "object",
+        "required": [*_JOB_PROPERTIES],
+        "properties": _JOB_PROPERTIES,
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "database", "cache", "queue"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "database": {"type": "string", "enum": ["ok", "down"]},
+            "cache": {"type": "string", "enum": ["ok", "down", "in-process"]},
+            "queue": {"type": "string", "enum": ["rq", "in-process", "down"]},
+        },
+    },
+    "Readiness": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]}},
     },
     "Error": {
         "type": "object",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, TypedDict
 
 from core.rbac import ROLES
@@ -92,13 +92,9 @@ class PutUserBody(PatchUserBody):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ListUsersQuery:
-    """GET /users."""
+class UserFilter:
+    """Which users: the filters of GET /users, and all that the CSV exports take."""
 
-    page: int = spec_field(1, minimum=1)
-    per_page: int = spec_field(20, minimum=1, maximum=MAX_PER_PAGE)
-    sort: str = spec_field("desc", choices=("asc", "desc"))
-    sort_by: str = spec_field("created_at", choices=SORT_FIELDS)
     name: str | None = spec_field(None, description="Case-insensitive substring")
     email: str | None = spec_field(None, description="Case-insensitive substring")
     role: str | None = spec_field(None, choices=ROLES)
@@ -106,10 +102,20 @@ class ListUsersQuery:
 
     def to_query(self) -> UserQuery:
         return UserQuery(
-            name=self.name,
-            email=self.email,
-            role=self.role,
-            include_deleted=self.include_deleted,
-            sort_by=self.sort_by,
-            descending=self.sort == "desc",
+            name=self.name, email=self.email, role=self.role, include_deleted=self.include_deleted
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListUsersQuery(UserFilter):
+    """GET /users: the filters, a page and an order."""
+
+    page: int = spec_field(1, minimum=1)
+    per_page: int = spec_field(20, minimum=1, maximum=MAX_PER_PAGE)
+    sort: str = spec_field("desc", choices=("asc", "desc"))
+    sort_by: str = spec_field("created_at", choices=SORT_FIELDS)
+
+    def to_query(self) -> UserQuery:
+        # Named, not `super()`: a slotted dataclass is a new class the zero-argument form misses.
+        filters = UserFilter.to_query(self)
+        return replace(filters, sort_by=self.sort_by, descending=self.sort == "desc")
