@@ -25,7 +25,9 @@ USERS_NAMESPACE = "users"
 
 class Cache(Protocol):
     async def get(self, key: str) -> Any | None: ...
+    async def get_many(self, keys: list[str]) -> list[Any | None]: ...
     async def set(self, key: str, value: Any, ttl: int) -> None: ...
+    async def set_many(self, values: dict[str, Any], ttl: int) -> None: ...
     async def generation(self, namespace: str) -> int: ...
     async def bump(self, namespace: str) -> None: ...
 
@@ -43,11 +45,18 @@ class MemoryCache:
         self._entries.move_to_end(key)
         return orjson.loads(found[1])
 
+    async def get_many(self, keys: list[str]) -> list[Any | None]:
+        return [await self.get(key) for key in keys]
+
     async def set(self, key: str, value: Any, ttl: int) -> None:
         self._entries[key] = (time.monotonic() + ttl, orjson.dumps(value))
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+    async def set_many(self, values: dict[str, Any], ttl: int) -> None:
+        for key, value in values.items():
+            await self.set(key, value, ttl)
 
     async def generation(self, namespace: str) -> int:
         return self._generations.get(namespace, 0)
@@ -68,9 +77,32 @@ class RedisCache:
             return None
         return None if raw is None else orjson.loads(raw)
 
+    async def get_many(self, keys: list[str]) -> list[Any | None]:
+        """One MGET for all of them; an outage makes every one a miss."""
+        if not keys:
+            return []
+        try:
+            raws = await self._redis.mget([f"cache:{key}" for key in keys])
+        except Exception as exc:
+            log.warning("cache get failed: %s", type(exc).__name__)
+            return [None] * len(keys)
+        return [None if raw is None else orjson.loads(raw) for raw in raws]
+
     async def set(self, key: str, value: Any, ttl: int) -> None:
         try:
             await self._redis.set(f"cache:{key}", orjson.dumps(value), ex=ttl)
+        except Exception as exc:
+            log.warning("cache set failed: %s", type(exc).__name__)
+
+    async def set_many(self, values: dict[str, Any], ttl: int) -> None:
+        """One round trip: the SETs go in a pipeline (not a transaction)."""
+        if not values:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, value in values.items():
+                    pipe.set(f"cache:{key}", orjson.dumps(value), ex=ttl)
+                await pipe.execute()
         except Exception as exc:
             log.warning("cache set failed: %s", type(exc).__name__)
 

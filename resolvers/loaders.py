@@ -1,4 +1,5 @@
-"""Per-request dataloaders: relations batch by id, one SELECT per level of a query."""
+"""Per-request dataloaders: relations batch by id, one cache MGET and at most one SELECT per level
+of a query."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
-from persistence import users as users_repo
 from persistence.models import User
 from resolvers.deps import Services
+from resolvers.users import users_by_id
 
 
 @dataclass(slots=True)
@@ -21,8 +22,6 @@ class Loaders:
         """Fresh loaders inside the running loop (a loader made elsewhere fails on await)."""
 
         async def load_users(ids: Sequence[int]) -> list[User | None]:
-            async with services.db.transaction() as session:
-                found = await users_repo.get_many(session, ids)
-            return [found.get(user_id) for user_id in ids]
+            return await users_by_id(services, ids)
 
         return cls(user_by_id=DataLoader(load_users))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -309,6 +310,31 @@ async def _cache_get(services: Services, key: str) -> tuple[str | None, Any | No
 async def _cache_set(services: Services, full_key: str | None, value: Any) -> None:
     if full_key is not None and services.settings.cache_ttl > 0:
         await services.cache.set(full_key, value, services.settings.cache_ttl)
+
+
+async def users_by_id(services: Services, ids: Sequence[int]) -> list[User | None]:
+    """Users by id for the `createdBy` loader, deleted ones included: live users from the cache
+    in one MGET, the others in one SELECT (live ones are then cached)."""
+    generation = await services.cache.generation(CACHE_NAMESPACE)
+    if generation < 0 or services.settings.cache_ttl <= 0:
+        async with services.db.transaction() as session:
+            found = await users_repo.get_many(session, ids)
+        return [found.get(user_id) for user_id in ids]
+    keys = {user_id: f"{CACHE_NAMESPACE}:{generation}:user:{user_id}" for user_id in ids}
+    cached = await services.cache.get_many(list(keys.values()))
+    found = {
+        user_id: _user_from(value) for user_id, value in zip(keys, cached, strict=True) if value
+    }
+    metrics.CACHE_LOOKUPS.labels("hit").inc(len(found))
+    missing = [user_id for user_id in keys if user_id not in found]
+    if missing:
+        metrics.CACHE_LOOKUPS.labels("miss").inc(len(missing))
+        async with services.db.transaction() as session:
+            loaded = await users_repo.get_many(session, missing)
+        found.update(loaded)
+        live = {keys[u.id]: _user_data(u) for u in loaded.values() if u.deleted_at is None}
+        await services.cache.set_many(live, services.settings.cache_ttl)
+    return [found.get(user_id) for user_id in ids]
 
 
 async def _cached_user(services: Services, user_id: int) -> User | None:

@@ -423,3 +423,34 @@ async def test_me_costs_only_the_session_check(
         event.remove(engine, "before_cursor_execute", count)
     assert body["data"]["me"]["email"] == "admin@example.com"
     assert len(statements) == 1, statements  # the session and its user, in one SELECT
+
+
+async def test_created_by_comes_from_the_cache_once_read(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    """The `createdBy` users of a page are read once, then served from the cache until a write."""
+    root = await accounts.user("root@example.com", role="admin")
+    for i in range(3):
+        await accounts.user(f"child{i}@example.com", created_by=root.id)
+    statements: list[str] = []
+    engine = accounts.services.db.engine.sync_engine
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    doc = "{ users(perPage: 10) { items { email createdBy { email } } } }"
+    first = await gql(doc, token=admin)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        again = await gql(doc, token=admin)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert again == first
+    creators = {u["createdBy"]["email"] for u in again["data"]["users"]["items"] if u["createdBy"]}
+    assert creators == {"root@example.com"}
+    assert len(statements) == 1, statements  # the session check; the page and creators are cached
+    await gql(UPDATE, {"id": str(root.id), "input": {"name": "Renamed"}}, token=admin)
+    renamed = await gql("{ users(perPage: 10) { items { createdBy { name } } } }", token=admin)
+    names = {u["createdBy"]["name"] for u in renamed["data"]["users"]["items"] if u["createdBy"]}
+    assert names == {"Renamed"}
