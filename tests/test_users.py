@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -27,6 +29,23 @@ GET = "query($id: ID!) { user(id: $id) { id email deletedAt } }"
 @pytest.fixture
 async def admin(accounts: Accounts) -> str:
     return await accounts.admin_token()
+
+
+@contextmanager
+def selects(accounts: Accounts) -> Iterator[list[str]]:
+    """The SELECT statements the app's engine runs inside the block."""
+    statements: list[str] = []
+    engine = accounts.services.db.engine.sync_engine
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_rbac_matrix(gql: GraphQLClient, accounts: Accounts, admin: str) -> None:
@@ -409,18 +428,8 @@ async def test_me_costs_only_the_session_check(
     gql: GraphQLClient, accounts: Accounts, admin: str
 ) -> None:
     """`me` answers from the users row the authentication SELECT read: no second query."""
-    statements: list[str] = []
-    engine = accounts.services.db.engine.sync_engine
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with selects(accounts) as statements:
         body = await gql("{ me { id email role } }", token=admin)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert body["data"]["me"]["email"] == "admin@example.com"
     assert len(statements) == 1, statements  # the session and its user, in one SELECT
 
@@ -432,20 +441,10 @@ async def test_created_by_comes_from_the_cache_once_read(
     root = await accounts.user("root@example.com", role="admin")
     for i in range(3):
         await accounts.user(f"child{i}@example.com", created_by=root.id)
-    statements: list[str] = []
-    engine = accounts.services.db.engine.sync_engine
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
     doc = "{ users(perPage: 10) { items { email createdBy { email } } } }"
     first = await gql(doc, token=admin)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with selects(accounts) as statements:
         again = await gql(doc, token=admin)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert again == first
     creators = {u["createdBy"]["email"] for u in again["data"]["users"]["items"] if u["createdBy"]}
     assert creators == {"root@example.com"}
