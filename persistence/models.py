@@ -67,7 +67,9 @@ class User(Base):
         # Pagination sorts by one of these with id as the tie-breaker: each sort has an index.
         Index("ix_users_created_at_id", "created_at", "id"),
         Index("ix_users_name_id", "name", "id"),
-        Index("ix_users_deleted_at", "deleted_at"),
+        # Live users in the default order, id included: a deep page's OFFSET and the count walk
+        # this index alone, never the rows (see persistence.users.page_query).
+        Index("ix_users_deleted_at_created_at_id", "deleted_at", "created_at", "id"),
         {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
     )
 

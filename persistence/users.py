@@ -104,14 +104,21 @@ def _filtered(query: AnySelect, wanted: UserQuery) -> AnySelect:
 
 
 def page_query(wanted: UserQuery, *, offset: int, limit: int) -> AnySelect:
-    """One page in a stable order: the sort column, then id (each sort has a matching index)."""
+    """One page in a stable order: the sort column, then id (each sort has a matching index).
+
+    A deferred join: the OFFSET walks ids only (index-only for the default order of live users),
+    then just the page's rows are read. Reading whole rows while skipping made page 50,000 of
+    1,000,000 users take 2.9 s on MariaDB; the ids alone take 0.4 s (bench/README.md).
+    """
     column: Any = _SORT_COLUMNS[wanted.sort_by]
     order: list[Any] = (
         [column.desc(), User.id.desc()] if wanted.descending else [column.asc(), User.id.asc()]
     )
     if wanted.sort_by in ("id", "email"):  # unique already: no tie-breaker needed
         order = order[:1]
-    return _filtered(select(User), wanted).order_by(*order).offset(offset).limit(limit)
+    ids = _filtered(select(User.id), wanted).order_by(*order).offset(offset).limit(limit)
+    page_ids = ids.subquery("page_ids")
+    return select(User).join(page_ids, User.id == page_ids.c.id).order_by(*order)
 
 
 async def page(session: AsyncSession, wanted: UserQuery, *, offset: int, limit: int) -> list[User]:
