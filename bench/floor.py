@@ -2,8 +2,8 @@
 
 No GraphQL, no ORM, no middleware, no authentication, no cache, no access log: what is left is
 the HTTP server, the database round trips and the JSON encoding, which every other scenario pays
-too. The SQL is the text SQLAlchemy sends for the users page (`persistence.users.page_query`
-and the count), for the `createdBy` batch (`persistence.users.get_many`) and for one user by id
+too. The SQL is the text SQLAlchemy sends for the users page (`persistence.users.page_query`,
+compiled at start-up, and the count), for the `createdBy` batch (`persistence.users.get_many`) and for one user by id
 (`persistence.users.get`), run through the same driver (aiomysql or aiosqlite) with autocommit.
 
 Routes:
@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,6 +31,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from persistence.db import async_url
+from persistence.users import UserQuery, page_query
+
+_OFFSET, _LIMIT = 987_654_321, 123_456_789  # stand-ins, swapped for a page's values
 
 COLUMNS = (
     "users.id, users.name, users.email, users.password_hash, users.{role}, users.is_active, "
@@ -132,14 +136,21 @@ class Queries:
         columns = COLUMNS.format(role="`role`" if dialect == "mysql" else "role")
         live = "WHERE users.deleted_at IS NULL"
         self.count = f"SELECT count(users.id) AS count_1 FROM users {live}"
-        self.page = (
-            f"SELECT {columns} FROM users {live} "
-            f"ORDER BY users.created_at DESC, users.id DESC LIMIT {self.mark} OFFSET {self.mark}"
+        # The page is the product's own statement, compiled once (it changes when the product's
+        # does); `page_args` orders a page's limit and offset as its placeholders want them.
+        compiled = page_query(UserQuery(), offset=_OFFSET, limit=_LIMIT).compile(
+            dialect=mysql.dialect() if dialect == "mysql" else sqlite.dialect()
         )
+        self.page = str(compiled)
+        self._page_params = [compiled.params[name] for name in compiled.positiontup or ()]
         self.one = (
             f"SELECT {columns} FROM users WHERE users.id = {self.mark} AND users.deleted_at IS NULL"
         )
         self.many_prefix = f"SELECT {columns} FROM users WHERE users.id IN ("
+
+    def page_args(self, offset: int, limit: int) -> tuple[int, ...]:
+        marks = {_OFFSET: offset, _LIMIT: limit}
+        return tuple(marks[value] for value in self._page_params)
 
     def many(self, count: int) -> str:
         return self.many_prefix + ", ".join([self.mark] * count) + ")"
@@ -180,7 +191,10 @@ def create_floor_app(database_url: str) -> Starlette:
         rest = request.query_params.get("shape") == "rest"
         db = state["db"]
         counted, rows = await db.run_many(
-            [(queries.count, ()), (queries.page, (per_page, (page - 1) * per_page))]
+            [
+                (queries.count, ()),
+                (queries.page, queries.page_args((page - 1) * per_page, per_page)),
+            ]
         )
         total = int(counted[0][0])
         if rest:

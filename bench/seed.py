@@ -54,6 +54,7 @@ def prepare(database_url: str, users: int, log: bool = True) -> None:
     if _seeded_count(url) == users:
         if log:
             print(f"bench database already holds {users:,} seeded users; reusing it")
+        upgrade(database_url)  # a no-op at head; new migrations (indexes) apply to the reused data
         return
     _drop(url)
     upgrade(database_url)
