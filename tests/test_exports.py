@@ -150,11 +150,10 @@ async def test_a_failing_job_ends_failed_with_the_error(
     assert str(tmp_path) not in final.error  # no server paths in what admins read
 
 
+@pytest.mark.mysql_only  # the queue outage is a Redis outage
 async def test_job_accepted_while_queue_is_down_runs_when_it_returns(
     accounts: Accounts, settings: Any, backend: str
 ) -> None:
-    if backend != "mysql":
-        pytest.skip("the queue outage is a Redis outage")
     services = accounts.services
     admin = await accounts.user("a@example.com", role="admin")
     healthy_queue = services.queue
@@ -188,11 +187,10 @@ async def seed_many(services: Services, count: int) -> None:
         )
 
 
+@pytest.mark.mysql_only  # signals go to a real rq worker process
 async def test_sigterm_lets_the_worker_finish_its_job(
     accounts: Accounts, settings: Any, backend: str
 ) -> None:
-    if backend != "mysql":
-        pytest.skip("signals go to a real rq worker process")
     services = accounts.services
     admin = await accounts.user("a@example.com", role="admin")
     await seed_many(services, 150_000)
