@@ -287,6 +287,14 @@ def scenarios(users: int, admin: seed.Admin, extra: list[tuple[str, str]]) -> li
 # --- processes ------------------------------------------------------------------------------
 
 
+def previous_database(redis_url: str) -> str:
+    """The same Redis server, the database numbered one less (db 12 -> 11, 0 -> 15)."""
+    url = make_url(redis_url.replace("redis://", "redis+x://", 1))
+    number = int(url.database or 0)
+    other = url.set(database=str((number - 1) % 16)).render_as_string(hide_password=False)
+    return other.replace("redis+x://", "redis://", 1)
+
+
 def check_tools() -> None:
     missing = [tool for tool in ("wrk", "taskset") if shutil.which(tool) is None]
     if missing:
@@ -394,6 +402,7 @@ class Runner:
             DEFAULT_MYSQL if self.mysql else f"sqlite:///{OUT / 'bench.db'}"
         )
         self.redis_url: str | None = (args.redis_url or DEFAULT_REDIS) if self.mysql else None
+        self.nocache_redis_url = previous_database(self.redis_url) if self.redis_url else None
         # Made for this run and never stored: the servers sign and check tokens with it.
         self.secret = secrets.token_urlsafe(48)
         self.results: dict[str, Result] = {}
@@ -429,7 +438,9 @@ class Runner:
         if name.startswith("variant-"):
             return self.product_env(**self.variants[name.removeprefix("variant-")])
         if name == "nocache":
-            return self.product_env(CACHE_TTL="0")
+            # A Redis database of its own: with CACHE_TTL=0 pages are not written but still
+            # read, and the cached server's pages would be served (cache hits, not misses).
+            return self.product_env(CACHE_TTL="0", REDIS_URL=self.nocache_redis_url or "")
         if name == "login":
             return self.product_env(
                 LOGIN_RATE_LIMIT_ACCOUNT="1000000/minute", LOGIN_RATE_LIMIT_IP="1000000/minute"
@@ -462,12 +473,13 @@ class Runner:
         OUT.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         seed.prepare(self.database_url, self.args.users)
-        if self.redis_url:
-            import redis
+        for url in (self.redis_url, self.nocache_redis_url):
+            if url:
+                import redis
 
-            client = redis.Redis.from_url(self.redis_url)
-            client.flushdb()  # the bench's own Redis database: stale pages would be served
-            client.close()
+                client = redis.Redis.from_url(url)
+                client.flushdb()  # the bench's own Redis databases: stale pages would be served
+                client.close()
         admin = seed.create_admin(self.settings(), UA)
         self.token = admin.token
         print(f"database ready in {time.perf_counter() - started:.1f} s")
@@ -725,7 +737,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("BENCH_REDIS_URL"),
-        help=f"default BENCH_REDIS_URL, else {DEFAULT_REDIS} (flushed at start)",
+        help=f"default BENCH_REDIS_URL, else {DEFAULT_REDIS}; it and the db before it (cache-off server) are flushed",
     )
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument(
