@@ -27,19 +27,19 @@ async def _verify(services: Services, caller: Caller, authorization: str) -> tup
     expected = tokens.fingerprint(services.settings.token_fingerprint, caller.ip, caller.user_agent)
     if claims.fingerprint != expected:
         raise AppError(ErrorCode.TOKEN_CONTEXT_MISMATCH)
-    async with services.db.transaction() as session:
-        found = await sessions_repo.get_with_user(session, claims.session_id)
+    async with services.db.reading() as connection:
+        found = await sessions_repo.access_check(connection, claims.session_id)
     if found is None:
         raise AppError(ErrorCode.TOKEN_REVOKED)
-    row, user = found
+    user = found.user
     if (
-        row.revoked_at is not None
-        or row.expires_at <= now
-        or row.access_jti != claims.jti
-        or row.user_id != claims.user_id
+        found.revoked_at is not None
+        or found.expires_at <= now
+        or found.access_jti != claims.jti
+        or found.user_id != claims.user_id
         or user.deleted_at is not None
         or not user.is_active
         or user.token_version != claims.token_version
     ):
         raise AppError(ErrorCode.TOKEN_REVOKED)
-    return Principal(user_id=user.id, role=user.role, session_id=row.id), user
+    return Principal(user_id=user.id, role=user.role, session_id=claims.session_id), user

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from core.settings import Settings
+from persistence.db import PING_AFTER_IDLE_SECONDS
 from server.app import create_app
 from tests.conftest import Accounts, GraphQLClient, error_codes
 from tests.tcp_proxy import TCPProxy
@@ -121,39 +123,61 @@ async def proxied(
     await redis_proxy.close()
 
 
-@pytest.mark.mysql_only
-async def test_database_outage_and_recovery(proxied: tuple[Settings, TCPProxy, TCPProxy]) -> None:
-    settings, db_proxy, _ = proxied
+@asynccontextmanager
+async def served(settings: Settings) -> AsyncIterator[tuple[Any, httpx.AsyncClient, GraphQLClient]]:
+    """The app for `settings` in its lifespan, with an HTTP client and a GraphQL client on it."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 1))
         async with httpx.AsyncClient(
             transport=transport, base_url="http://t", headers={"User-Agent": "ua"}
         ) as http:
-            gql = GraphQLClient(http)
-            token = await Accounts(app, gql).admin_token()
-            assert (await http.get("/ready")).status_code == 200
-            db_proxy.cut()  # MySQL stops
-            assert (await http.get("/ready")).status_code == 503
-            assert error_codes(await gql("{ me { id } }", token=token)) == ["SERVICE_UNAVAILABLE"]
-            db_proxy.restore()  # MySQL is back: pre-ping replaces the dead connections
-            assert (await http.get("/ready")).status_code == 200
-            assert "errors" not in await gql("{ users { pageInfo { total } } }", token=token)
-            db_proxy.freeze()  # MySQL hangs: requests fail after DB_TIMEOUT, never hang
-            started = time.monotonic()
-            body = await gql("{ users(page: 2) { pageInfo { total } } }", token=token)
-            assert "SERVICE_UNAVAILABLE" in error_codes(body)
-            assert time.monotonic() - started < 5
-            db_proxy.restore()
-            db_proxy.cut()  # drop the half-used connections of the hang
-            db_proxy.restore()
-            for _ in range(20):
-                if (await http.get("/ready")).status_code == 200:
-                    break
-                await asyncio.sleep(0.1)
-            assert "errors" not in await gql(
-                "{ users(page: 3) { pageInfo { total } } }", token=token
-            )
+            yield app, http, GraphQLClient(http)
+
+
+@pytest.mark.mysql_only
+async def test_database_outage_and_recovery(proxied: tuple[Settings, TCPProxy, TCPProxy]) -> None:
+    settings, db_proxy, _ = proxied
+    async with served(settings) as (app, http, gql):
+        token = await Accounts(app, gql).admin_token()
+        assert (await http.get("/ready")).status_code == 200
+        db_proxy.cut()  # MySQL stops
+        assert (await http.get("/ready")).status_code == 503
+        assert error_codes(await gql("{ me { id } }", token=token)) == ["SERVICE_UNAVAILABLE"]
+        db_proxy.restore()  # MySQL is back: the failed statement invalidated the pool
+        assert (await http.get("/ready")).status_code == 200
+        assert "errors" not in await gql("{ users { pageInfo { total } } }", token=token)
+        db_proxy.freeze()  # MySQL hangs: requests fail after DB_TIMEOUT, never hang
+        started = time.monotonic()
+        body = await gql("{ users(page: 2) { pageInfo { total } } }", token=token)
+        assert "SERVICE_UNAVAILABLE" in error_codes(body)
+        assert time.monotonic() - started < 5
+        db_proxy.restore()
+        db_proxy.cut()  # drop the half-used connections of the hang
+        db_proxy.restore()
+        for _ in range(20):
+            if (await http.get("/ready")).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert "errors" not in await gql("{ users(page: 3) { pageInfo { total } } }", token=token)
+
+
+@pytest.mark.mysql_only
+async def test_connections_dropped_while_idle_are_replaced_without_an_error(
+    proxied: tuple[Settings, TCPProxy, TCPProxy],
+) -> None:
+    """A MySQL restart between requests: pooled connections idle past the ping threshold are
+    pinged at checkout, and the dead ones replaced before any statement runs on them."""
+    settings, db_proxy, _ = proxied
+    async with served(settings) as (app, _http, gql):
+        token = await Accounts(app, gql).admin_token()
+        assert "errors" not in await gql("{ me { id } }", token=token)
+        db_proxy.cut()  # every pooled connection dies; MySQL itself is back at once
+        db_proxy.restore()
+        await asyncio.sleep(PING_AFTER_IDLE_SECONDS + 0.2)
+        for _ in range(3):
+            body = await gql("{ me { id } users { pageInfo { total } } }", token=token)
+            assert "errors" not in body, body
 
 
 @pytest.mark.mysql_only
@@ -161,29 +185,23 @@ async def test_redis_outage_degrades_and_recovers(
     proxied: tuple[Settings, TCPProxy, TCPProxy],
 ) -> None:
     settings, _, redis_proxy = proxied
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 1))
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://t", headers={"User-Agent": "ua"}
-        ) as http:
-            gql = GraphQLClient(http)
-            accounts = Accounts(app, gql)
-            await accounts.user("u@example.com")
-            redis_proxy.cut()
-            health = (await http.get("/health")).json()
-            assert (health["database"], health["cache"]) == ("ok", "down")
-            assert (await http.get("/ready")).status_code == 200
-            started = time.monotonic()
-            pair = await accounts.login("u@example.com")  # limits count in process meanwhile
-            assert time.monotonic() - started < 3
-            assert "errors" not in await gql("{ me { id } }", token=pair["accessToken"])
-            redis_proxy.restore()
-            for _ in range(30):
-                if (await http.get("/health")).json()["cache"] == "ok":
-                    break
-                await asyncio.sleep(0.1)
-            assert (await http.get("/health")).json()["cache"] == "ok"
+    async with served(settings) as (app, http, gql):
+        accounts = Accounts(app, gql)
+        await accounts.user("u@example.com")
+        redis_proxy.cut()
+        health = (await http.get("/health")).json()
+        assert (health["database"], health["cache"]) == ("ok", "down")
+        assert (await http.get("/ready")).status_code == 200
+        started = time.monotonic()
+        pair = await accounts.login("u@example.com")  # limits count in process meanwhile
+        assert time.monotonic() - started < 3
+        assert "errors" not in await gql("{ me { id } }", token=pair["accessToken"])
+        redis_proxy.restore()
+        for _ in range(30):
+            if (await http.get("/health")).json()["cache"] == "ok":
+                break
+            await asyncio.sleep(0.1)
+        assert (await http.get("/health")).json()["cache"] == "ok"
 
 
 async def test_metrics_after_a_scripted_session(
