@@ -50,6 +50,11 @@ USERS_DOC = (
     "query Users {{ users(page: {page}, perPage: {per_page}) {{ items {{ id name email role "
     "isActive createdAt createdBy {{ id name }} }} pageInfo {{ total }} }} }}"
 )
+USERS_AFTER_DOC = (
+    "query Users($after: String, $perPage: Int) { users(after: $after, perPage: $perPage) "
+    "{ items { id name email role isActive createdAt createdBy { id name } } "
+    "pageInfo { total hasNextPage endCursor } } }"
+)
 ME_DOC = "query Me { me { id name email role } }"
 LOGIN_DOC = (
     "mutation Login($email: String!, $password: String!) "
@@ -149,8 +154,15 @@ def users_body(per_page: int, page: int = 1) -> str:
     return graphql(USERS_DOC.format(page=page, per_page=per_page))
 
 
-def scenarios(users: int, admin: seed.Admin, extra: list[tuple[str, str]]) -> list[Scenario]:
-    """Every scenario; `extra` adds the product scenarios for more servers: (name, label tag)."""
+def users_after_body(per_page: int, cursor: str) -> str:
+    return graphql(USERS_AFTER_DOC, {"after": cursor, "perPage": per_page})
+
+
+def scenarios(
+    users: int, admin: seed.Admin, extra: list[tuple[str, str]], deep_cursor: str | None = None
+) -> list[Scenario]:
+    """Every scenario; `extra` adds the product scenarios for more servers: (name, label tag).
+    `deep_cursor` (1,000,000-user runs): the cursor after the second-to-last page."""
 
     def floor(key: str, label: str, path: str, items: int | None = None, **more: Any) -> Scenario:
         return Scenario(
@@ -258,6 +270,22 @@ def scenarios(users: int, admin: seed.Admin, extra: list[tuple[str, str]]) -> li
                 "deep-page-1",
                 20,
                 connections=4,
+            ),
+            *(
+                [
+                    post(
+                        "deep-cursor-last",
+                        "nocache",
+                        f"ours: users(after: <cursor of row {(deep - 1) * 20:,}>, perPage: 20), "
+                        "cache off: the same last page by cursor",
+                        users_after_body(20, deep_cursor),
+                        "deep-page-1",
+                        20,
+                        connections=4,
+                    )
+                ]
+                if deep_cursor
+                else []
             ),
             floor(
                 "floor-deep-last",
@@ -585,7 +613,10 @@ class Runner:
         extra = [(f"variant-{name}", f" [{name}]") for name in self.variants]
         if self.baseline_dir is not None:
             extra.insert(0, ("baseline", f" @{self.args.baseline}"))
-        wanted = scenarios(self.args.users, admin, extra)
+        deep_cursor = None
+        if self.args.users >= 1_000_000:
+            deep_cursor = seed.cursor_after(self.database_url, self.args.users - 20)
+        wanted = scenarios(self.args.users, admin, extra, deep_cursor)
         if self.args.only:
             keep = tuple(self.args.only)
             wanted = [
@@ -702,9 +733,18 @@ class Runner:
             self.ratio("nocache-rest-100", "floor-rest-100"),
             0.8,
         )
-        deep = self.ratio("deep-page-1", "deep-page-last")
+        deep = self.ratio("deep-page-1", "deep-cursor-last")
         target(
-            "deep page within 2× of page 1 (page-1 req/s ÷ deep req/s ≤ 2)", deep, 2, higher=False
+            "deep page (by cursor) within 2× of page 1 (page-1 req/s ÷ deep req/s ≤ 2)",
+            deep,
+            2,
+            higher=False,
+        )
+        target(
+            "deep page by number within 2× of page 1 (OFFSET: for reference)",
+            self.ratio("deep-page-1", "deep-page-last"),
+            2,
+            higher=False,
         )
         export = self.results.get("export")
         if export is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
 from core.settings import Settings
 from persistence.db import Database, sync_url
@@ -127,6 +128,22 @@ def _seed(conn: Connection, users: int) -> None:
         ),
         {"domain": USER_DOMAIN, "n": users},
     )
+
+
+def cursor_after(database_url: str, rows: int) -> str:
+    """The cursor a client holds after paging through `rows` users in the default order (the
+    `endCursor` of the page ending there), made by the product's own query and cursor code."""
+    from persistence.users import UserQuery, page_query
+    from resolvers.cursors import encode
+
+    wanted = UserQuery()
+    engine = create_engine(sync_url(database_url))
+    try:
+        with Session(engine) as session:
+            user = session.scalars(page_query(wanted, offset=rows - 1, limit=1)).one()
+            return encode(wanted, user)
+    finally:
+        engine.dispose()
 
 
 def create_admin(settings: Settings, user_agent: str) -> Admin:

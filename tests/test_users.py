@@ -347,13 +347,99 @@ async def test_cache_failure_degrades_to_the_database(settings: Any) -> None:
     assert body["data"]["users"]["pageInfo"]["total"] == 1
 
 
-@pytest.mark.mysql_only
-async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str) -> None:
-    """EXPLAIN of the default page: the page's ids come in order from one index alone (no
-    filesort over the table, no row read while skipping); only the page's rows are read."""
-    from persistence.users import UserQuery, page_query
+CURSOR_PAGE = (
+    "query($after: String, $page: Int, $perPage: Int, $sort: SortOrder, $sortBy: UserSortField,"
+    " $filter: UserFilter) { users(after: $after, page: $page, perPage: $perPage, sort: $sort,"
+    " sortBy: $sortBy, filter: $filter) { items { id } pageInfo { page total hasNextPage"
+    " hasPreviousPage endCursor } } }"
+)
 
-    db = accounts.services.db
+
+@pytest.mark.parametrize("sort", ["ASC", "DESC"])
+@pytest.mark.parametrize("sort_by", ["CREATED_AT", "NAME", "EMAIL", "ID"])
+async def test_cursor_pages_walk_the_same_order_as_page_numbers(
+    gql: GraphQLClient, accounts: Accounts, admin: str, sort: str, sort_by: str
+) -> None:
+    """Following endCursor visits every user once, in the order page numbers give, ties on the
+    sort value included; each cursor page knows its number and whether others follow."""
+    for i, name in enumerate(["Bea", "al", "Bea", "Cy", "al", "Bea", "Dee"]):
+        await accounts.user(f"u{i}@cursor.example", name=name)
+    order = {"sort": sort, "sortBy": sort_by, "perPage": 3, "filter": {"email": "@cursor."}}
+    by_number: list[str] = []
+    for number in (1, 2, 3):
+        body = await gql(CURSOR_PAGE, {**order, "page": number}, token=admin)
+        by_number += [item["id"] for item in body["data"]["users"]["items"]]
+    assert len(by_number) == len(set(by_number)) == 7
+    by_cursor: list[str] = []
+    after, infos = None, []
+    while True:
+        body = await gql(CURSOR_PAGE, {**order, "after": after}, token=admin)
+        page = body["data"]["users"]
+        by_cursor += [item["id"] for item in page["items"]]
+        infos.append({k: v for k, v in page["pageInfo"].items() if k != "endCursor"})
+        after = page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+    assert by_cursor == by_number
+    assert infos == [
+        {"page": n, "total": 7, "hasNextPage": n < 3, "hasPreviousPage": n > 1} for n in (1, 2, 3)
+    ]
+    past_the_end = await gql(CURSOR_PAGE, {**order, "after": after}, token=admin)
+    assert past_the_end["data"]["users"]["items"] == []
+    assert past_the_end["data"]["users"]["pageInfo"]["endCursor"] is None
+
+
+async def test_a_cursor_survives_writes_around_it(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    """Unlike a page number, a cursor does not shift when rows before it come or go."""
+    for i in range(4):
+        await accounts.user(f"w{i}@shift.example")
+    order = {"sortBy": "ID", "sort": "ASC", "perPage": 2, "filter": {"email": "@shift."}}
+    first = (await gql(CURSOR_PAGE, order, token=admin))["data"]["users"]
+    await accounts.user("w-late@shift.example")  # sorts last: the next page still has w2, w3
+    first_id = first["items"][0]["id"]
+    deleted = await gql("mutation($id: ID!) { deleteUser(id: $id) }", {"id": first_id}, token=admin)
+    assert deleted["data"] == {"deleteUser": True}
+    after = first["pageInfo"]["endCursor"]
+    second = (await gql(CURSOR_PAGE, {**order, "after": after}, token=admin))["data"]["users"]
+    emails = await gql(
+        "query($id: ID!) { user(id: $id) { email } }",
+        {"id": second["items"][0]["id"]},
+        token=admin,
+    )
+    assert emails["data"]["user"]["email"] == "w2@shift.example"
+    assert len(second["items"]) == 2 and second["pageInfo"]["hasNextPage"] is True
+
+
+async def test_bad_cursors_are_validation_errors(gql: GraphQLClient, admin: str) -> None:
+    first = await gql(CURSOR_PAGE, {"perPage": 1, "sortBy": "NAME"}, token=admin)
+    name_cursor = first["data"]["users"]["pageInfo"]["endCursor"]
+    import base64
+
+    def forged(payload: str) -> str:
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+    for variables, field in (
+        ({"after": "not a cursor"}, "after"),
+        ({"after": "x" * 5000}, "after"),
+        ({"after": forged('["created_at", true, "2020-01-01T00:00:00", 1]')}, "after"),  # naive
+        ({"after": forged('["created_at", true, 12, 1]')}, "after"),
+        ({"after": forged('["id", true, 5, -1]')}, "after"),
+        ({"after": forged('["id", true, 5]')}, "after"),
+        ({"after": forged('{"a": 1}')}, "after"),
+        ({"after": name_cursor}, "after"),  # made for another order
+        ({"after": name_cursor, "sortBy": "NAME", "page": 2}, "page"),
+    ):
+        body = await gql(CURSOR_PAGE, variables, token=admin)
+        assert error_codes(body) == ["VALIDATION_ERROR"], (variables, body)
+        assert field in body["errors"][0]["extensions"]["details"], (variables, body)
+    same_order = await gql(CURSOR_PAGE, {"after": name_cursor, "sortBy": "NAME"}, token=admin)
+    assert "errors" not in same_order
+
+
+async def _seed_5000_users(db: Any) -> None:
+    """5,000 live users one second apart (MariaDB's sequence engine), statistics refreshed."""
     async with db.engine.begin() as conn:
         await conn.execute(
             text(
@@ -363,6 +449,16 @@ async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str
             )
         )
         await conn.execute(text("ANALYZE TABLE users"))
+
+
+@pytest.mark.mysql_only
+async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str) -> None:
+    """EXPLAIN of the default page: the page's ids come in order from one index alone (no
+    filesort over the table, no row read while skipping); only the page's rows are read."""
+    from persistence.users import UserQuery, page_query
+
+    db = accounts.services.db
+    await _seed_5000_users(db)
     query = page_query(UserQuery(), offset=0, limit=20)
     sql = str(query.compile(db.engine.sync_engine, compile_kwargs={"literal_binds": True}))
     async with db.engine.connect() as conn:
@@ -372,6 +468,30 @@ async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str
     assert "Using index" in ids[0]["Extra"] and "filesort" not in ids[0]["Extra"], plan
     rows = [row for row in plan if row["table"] == "users" and row["select_type"] == "PRIMARY"]
     assert len(rows) == 1 and rows[0]["type"] == "eq_ref", plan  # by primary key, page rows only
+
+
+@pytest.mark.mysql_only
+async def test_a_cursor_page_seeks_the_sort_index(accounts: Accounts) -> None:
+    """EXPLAIN of a page after a cursor: a range on the order's index, read in order (no
+    filesort, no OFFSET to walk), so its cost does not grow with the depth."""
+    from datetime import UTC, datetime
+
+    from persistence.users import Position, UserQuery, page_query
+
+    db = accounts.services.db
+    await _seed_5000_users(db)
+    for wanted, index in (
+        (UserQuery(), "ix_users_deleted_at_created_at_id"),
+        (UserQuery(sort_by="name", descending=False), "ix_users_name_id"),
+    ):
+        value: object = datetime(2000, 1, 1, tzinfo=UTC) if wanted.sort_by == "created_at" else "n5"
+        query = page_query(wanted, offset=0, limit=21, after=Position(value, 2500))
+        sql = str(query.compile(db.engine.sync_engine, compile_kwargs={"literal_binds": True}))
+        async with db.engine.connect() as conn:
+            plan = (await conn.execute(text("EXPLAIN " + sql))).mappings().all()
+        ids = [row for row in plan if row["select_type"] == "DERIVED"]
+        assert len(ids) == 1 and ids[0]["key"] == index, plan
+        assert ids[0]["type"] == "range" and "filesort" not in ids[0]["Extra"], plan
 
 
 async def test_an_etag_of_another_user_never_matches(
