@@ -86,6 +86,7 @@ async def test_list_users_pages_sorts_and_filters(
         )
     )
     assert [u["name"] for u in page["items"]] == ["Ada User", "alice"]  # case-insensitive
+    next_cursor = page["meta"].pop("next_cursor")
     assert page["meta"] == {
         "page": 1,
         "per_page": 2,
@@ -94,6 +95,15 @@ async def test_list_users_pages_sorts_and_filters(
         "sort": "asc",
         "sort_by": "name",
     }
+    by_cursor = data_of(
+        await client.get(
+            "/users",
+            params={"per_page": 2, "sort": "asc", "sort_by": "name", "after": next_cursor},
+            headers=admin,
+        )
+    )
+    assert [u["name"] for u in by_cursor["items"]] == ["Bob", "Carol"]
+    assert (by_cursor["meta"]["page"], by_cursor["meta"]["next_cursor"]) == (None, None)
     filtered = await client.get(
         "/users", params={"email": "CORP.example", "name": "o"}, headers=admin
     )
@@ -123,6 +133,8 @@ async def test_list_users_pages_sorts_and_filters(
         ({"include_deleted": "maybe"}, "include_deleted"),
         ({"per_pag": "5"}, "per_pag"),
         ([("page", "1"), ("page", "2")], "page"),
+        ({"after": "garbled"}, "after"),
+        ({"after": "WyJpZCIsIHRydWUsIDEsIDFd", "page": "2"}, "page"),
     ],
 )
 async def test_bad_list_parameters_are_refused(

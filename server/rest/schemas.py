@@ -106,10 +106,19 @@ COMPONENT_SCHEMAS: dict[str, Any] = {
             "meta": {
                 "type": "object",
                 "required": ["page", "per_page", "total", "pages", "sort", "sort_by"],
-                "properties": {
-                    name: {"type": "integer"} for name in ("page", "per_page", "total", "pages")
-                }
-                | {"sort": {"type": "string"}, "sort_by": {"type": "string"}},
+                "properties": {name: {"type": "integer"} for name in ("per_page", "total", "pages")}
+                | {
+                    "page": {
+                        "type": ["integer", "null"],
+                        "description": "null on a page asked for by cursor (`after`)",
+                    },
+                    "sort": {"type": "string"},
+                    "sort_by": {"type": "string"},
+                    "next_cursor": {
+                        "type": ["string", "null"],
+                        "description": "Pass as `after` for the next page; null on the last",
+                    },
+                },
             },
         },
     },

@@ -114,6 +114,11 @@ class ListUsersQuery(UserFilter):
     per_page: int = spec_field(20, minimum=1, maximum=MAX_PER_PAGE)
     sort: str = spec_field("desc", choices=("asc", "desc"))
     sort_by: str = spec_field("created_at", choices=SORT_FIELDS)
+    after: str | None = spec_field(
+        None,
+        description="A previous page's `meta.next_cursor`: the `per_page` users after it, as "
+        "fast at any depth (instead of `page`; `meta.page` is then null)",
+    )
 
     def to_query(self) -> UserQuery:
         # Named, not `super()`: a slotted dataclass is a new class the zero-argument form misses.

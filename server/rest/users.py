@@ -27,6 +27,7 @@ async def list_users(request: Request, query: ListUsersQuery) -> Response:
         page=query.page,
         per_page=query.per_page,
         query=query.to_query(),
+        after=query.after,
     )
     return ok(page_json(page, query, caller))
 
