@@ -304,7 +304,13 @@ async def test_list_users_takes_the_legacy_parameters(admin: AsyncAPIClient) -> 
         "sort_by": "email",
         "has_next_page": True,
         "has_previous_page": True,
+        "next_cursor": page["meta"]["next_cursor"],
     }
+    after = await admin.list_users(
+        after=page["meta"]["next_cursor"] or "", per_page=2, sort="asc", sort_by="email"
+    )
+    assert [u["email"] for u in after["items"]] == ["m4@example.com"]
+    assert (after["meta"]["page"], after["meta"]["next_cursor"]) == (None, None)
     admins = await admin.list_users(role="admin")
     assert [u["email"] for u in admins["items"]] == [ADMIN]
     default = await admin.list_users()
@@ -313,6 +319,12 @@ async def test_list_users_takes_the_legacy_parameters(admin: AsyncAPIClient) -> 
     walked = [u["email"] async for u in admin.iter_users(per_page=2)]
     assert walked == [ADMIN] + [f"m{n}@example.com" for n in range(5)]
     assert [u["name"] async for u in admin.iter_users(name="member 4")] == ["Member 4"]
+    seen = []
+    async for user in admin.iter_users(per_page=2):  # deleting read users shifts nothing
+        seen.append(user["email"])
+        if user["email"] != ADMIN:
+            await admin.delete_user(user["id"])
+    assert seen == walked
 
     with pytest.raises(ValidationError) as bad:
         await admin.list_users(per_page=500, page=0)

@@ -132,9 +132,11 @@ class AsyncAPIClient(TokenHolder):
             page = await self.list_users(**listing)
             for user in page["items"]:
                 yield user
-            if not page["meta"]["has_next_page"]:
+            cursor = page["meta"]["next_cursor"]
+            if cursor is None:
                 return
-            listing["page"] = page["meta"]["page"] + 1
+            listing.pop("page", None)
+            listing["after"] = cursor
 
     async def create_user(self, name: str, email: str, password: str, role: Role = "user") -> User:
         return await self._run(calls.create_user(name, email, password, role))

@@ -72,24 +72,28 @@ def list_users(params: ListParams) -> Call[UserPage]:
     models.checked(params, ListParams)
     sort, sort_by = params.get("sort", "desc"), params.get("sort_by", "created_at")
     variables = {
-        "page": params.get("page", 1),
         "perPage": params.get("per_page", 20),
         "sort": models.enum_value(sort),
         "sortBy": models.enum_value(sort_by),
         "filter": models.user_filter(params),
     }
+    after = params.get("after")
+    if after is not None and "page" in params:
+        raise TypeError("give page or after, not both")
 
     def read(data: dict[str, Any]) -> UserPage:
         return models.page_from(data, sort=sort.lower(), sort_by=sort_by.lower())
 
-    return Call(ops.USERS, variables, "users", read)
+    if after is not None:
+        return Call(ops.USERS_AFTER, {**variables, "after": after}, "users", read)
+    return Call(ops.USERS, {**variables, "page": params.get("page", 1)}, "users", read)
 
 
 def walk_params(params: ListParams) -> ListParams:
-    """Where `iter_users` starts: page 1, 100 a page, by id ascending, so that accounts created
-    during the walk land at its end instead of shifting the pages already read."""
+    """Where `iter_users` starts: 100 a page, by id ascending unless told otherwise. The walk
+    follows cursors, so accounts created or deleted meanwhile never shift what is left to read."""
     models.checked(params, ListParams)
-    defaults = ListParams(page=1, per_page=100, sort="asc", sort_by="id")
+    defaults = ListParams(per_page=100, sort="asc", sort_by="id")
     return ListParams(**{**defaults, **params})
 
 

@@ -31,6 +31,7 @@ class ListParams(UserFilterParams, total=False):
     per_page: int  # 1 to 100
     sort: SortOrder
     sort_by: SortField
+    after: str  # a previous page's meta["next_cursor"] (instead of page)
 
 
 class UserChanges(TypedDict, total=False):
@@ -65,14 +66,15 @@ class TokenPair(TypedDict):
 
 
 class PageMeta(TypedDict):
-    page: int
+    page: int | None  # None on a page asked for by cursor (`after`)
     per_page: int
     total: int
     pages: int
     sort: str
     sort_by: str
     has_next_page: bool
-    has_previous_page: bool
+    has_previous_page: bool | None  # None on a page asked for by cursor
+    next_cursor: str | None  # pass as `after` for the next page; None on the last
 
 
 class UserPage(TypedDict):
@@ -126,14 +128,15 @@ def tokens_from(data: dict[str, Any]) -> TokenPair:
 def page_from(data: dict[str, Any], *, sort: str, sort_by: str) -> UserPage:
     info = data["pageInfo"]
     meta = PageMeta(
-        page=info["page"],
+        page=info.get("page"),
         per_page=info["perPage"],
         total=info["total"],
         pages=info["pages"],
         sort=sort,
         sort_by=sort_by,
         has_next_page=info["hasNextPage"],
-        has_previous_page=info["hasPreviousPage"],
+        has_previous_page=info.get("hasPreviousPage"),
+        next_cursor=info["endCursor"] if info["hasNextPage"] else None,
     )
     return UserPage(items=[user_from(item) for item in data["items"]], meta=meta)
 

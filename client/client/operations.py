@@ -33,7 +33,22 @@ USERS = _document(
     ) {
       users(page: $page, perPage: $perPage, sort: $sort, sortBy: $sortBy, filter: $filter) {
         items { ...UserFields }
-        pageInfo { page perPage total pages hasNextPage hasPreviousPage }
+        pageInfo { page perPage total pages hasNextPage hasPreviousPage endCursor }
+      }
+    }
+    """,
+    USER_FIELDS,
+)
+# A page after a cursor: no `page`/`hasPreviousPage`, which the server would count rows for.
+USERS_AFTER = _document(
+    """
+    query UsersAfter(
+      $after: String!, $perPage: Int!, $sort: SortOrder!, $sortBy: UserSortField!,
+      $filter: UserFilter
+    ) {
+      users(after: $after, perPage: $perPage, sort: $sort, sortBy: $sortBy, filter: $filter) {
+        items { ...UserFields }
+        pageInfo { perPage total pages hasNextPage endCursor }
       }
     }
     """,
@@ -94,6 +109,7 @@ ALL = (
     ME,
     USER,
     USERS,
+    USERS_AFTER,
     HEALTH,
     REGISTER,
     LOGIN,

@@ -134,9 +134,11 @@ class APIClient(TokenHolder):
         while True:
             page = self.list_users(**listing)
             yield from page["items"]
-            if not page["meta"]["has_next_page"]:
+            cursor = page["meta"]["next_cursor"]
+            if cursor is None:
                 return
-            listing["page"] = page["meta"]["page"] + 1
+            listing.pop("page", None)
+            listing["after"] = cursor
 
     def create_user(self, name: str, email: str, password: str, role: Role = "user") -> User:
         return self._run(calls.create_user(name, email, password, role))
