@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
@@ -125,3 +126,21 @@ def test_schemathesis_finds_no_server_errors(settings: Settings, live_server: st
 
             check()
     assert failures == []
+
+
+def test_a_remembered_token_is_still_checked_for_expiry_and_key() -> None:
+    """Verified tokens are remembered, but expiry is checked on every use and a new secret,
+    algorithm or issuer never finds the old entry."""
+    assert refused(VALID) is None
+    assert refused(VALID) is None  # remembered
+    later = NOW + timedelta(minutes=6)
+    with pytest.raises(AppError) as expired:
+        tokens.decode(SETTINGS, VALID, "access", now=later)
+    assert expired.value.code is ErrorCode.TOKEN_EXPIRED
+    for changed in (
+        SETTINGS.with_(jwt_secret=TEST_SECRET[::-1]),
+        SETTINGS.with_(jwt_issuer="another-issuer"),
+    ):
+        with pytest.raises(AppError) as other:
+            tokens.decode(changed, VALID, "access", now=NOW)
+        assert other.value.code is ErrorCode.TOKEN_INVALID
