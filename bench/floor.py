@@ -35,14 +35,13 @@ from persistence.users import UserQuery, page_query
 
 _OFFSET, _LIMIT = 987_654_321, 123_456_789  # stand-ins, swapped for a page's values
 
+# Every column but the password hash, in table order: what the product's page statement reads.
 COLUMNS = (
-    "users.id, users.name, users.email, users.password_hash, users.{role}, users.is_active, "
+    "users.id, users.name, users.email, users.{role}, users.is_active, "
     "users.token_version, users.version, users.created_at, users.updated_at, users.deleted_at, "
     "users.created_by"
 )
-ID, NAME, EMAIL, _HASH, ROLE, ACTIVE, _TV, VERSION, CREATED, UPDATED, DELETED, CREATED_BY = range(
-    12
-)
+ID, NAME, EMAIL, ROLE, ACTIVE, _TV, VERSION, CREATED, UPDATED, DELETED, CREATED_BY = range(11)
 
 
 class Runner(Protocol):

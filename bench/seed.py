@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session
 
 from core.settings import Settings
 from persistence.db import Database, sync_url
@@ -133,15 +132,15 @@ def _seed(conn: Connection, users: int) -> None:
 def cursor_after(database_url: str, rows: int) -> str:
     """The cursor a client holds after paging through `rows` users in the default order (the
     `endCursor` of the page ending there), made by the product's own query and cursor code."""
-    from persistence.users import UserQuery, page_query
+    from persistence.users import UserQuery, detached, page_query
     from resolvers.cursors import encode
 
     wanted = UserQuery()
     engine = create_engine(sync_url(database_url))
     try:
-        with Session(engine) as session:
-            user = session.scalars(page_query(wanted, offset=rows - 1, limit=1)).one()
-            return encode(wanted, user)
+        with engine.connect() as conn:
+            row = conn.execute(page_query(wanted, offset=rows - 1, limit=1)).one()
+            return encode(wanted, detached(row._asdict()))
     finally:
         engine.dispose()
 

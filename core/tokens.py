@@ -86,7 +86,9 @@ def encode(
 
 def decode(settings: Settings, token: str, token_type: TokenType, *, now: datetime) -> Claims:
     """Verified claims, or TOKEN_EXPIRED / TOKEN_INVALID."""
-    claims = _verified(token, token_type, settings.jwt_secret, settings.jwt_alg, settings.jwt_issuer)
+    claims = _verified(
+        token, token_type, settings.jwt_secret, settings.jwt_alg, settings.jwt_issuer
+    )
     # Expiry is checked against our clock (a boundary tests can move), after the signature.
     if claims.expires_at <= int(now.timestamp()):
         raise AppError(ErrorCode.TOKEN_EXPIRED)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.instrumentation import manager_of_class
 
 from persistence.models import User
@@ -30,13 +30,19 @@ def detached(values: dict[str, Any]) -> User:
     return user
 
 
-async def get_many(session: AsyncSession, ids: Iterable[int]) -> dict[int, User]:
-    """Users by id in one SELECT (dataloaders batch through this); deleted ones included."""
+# Reads for display run on a Core connection (Database.reading) or an ORM session alike.
+Reader = AsyncConnection | AsyncSession
+
+
+async def get_many(reader: Reader, ids: Iterable[int]) -> dict[int, User]:
+    """Users by id in one SELECT (dataloaders batch through this); deleted ones included.
+    Detached rows without the password hash, for display."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await session.scalars(select(User).where(User.id.in_(wanted)))
-    return {user.id: user for user in rows}
+    rows = await reader.execute(select(*PUBLIC_COLUMNS).where(User.id.in_(wanted)))
+    users = [detached(row._asdict()) for row in rows]
+    return {user.id: user for user in users}
 
 
 async def get(session: AsyncSession, user_id: int, *, include_deleted: bool = False) -> User | None:
@@ -172,32 +178,34 @@ def page_query(
         ids = ids.where(_beyond(wanted, after))
     ids = ids.order_by(*order).offset(offset).limit(limit)
     page_ids = ids.subquery("page_ids")
-    return select(User).join(page_ids, User.id == page_ids.c.id).order_by(*order)
+    return select(*PUBLIC_COLUMNS).join(page_ids, User.id == page_ids.c.id).order_by(*order)
 
 
 async def page(
-    session: AsyncSession,
+    reader: Reader,
     wanted: UserQuery,
     *,
     offset: int,
     limit: int,
     after: Position | None = None,
 ) -> list[User]:
+    """A page of detached rows (no password hash): Core rows filled into `User`s cost a
+    quarter of ORM loading, which a 100-row page felt (bench/README.md)."""
     query = page_query(wanted, offset=offset, limit=limit, after=after)
-    return list((await session.scalars(query)).all())
+    return [detached(row._asdict()) for row in await reader.execute(query)]
 
 
-async def count_through(session: AsyncSession, wanted: UserQuery, position: Position) -> int:
+async def count_through(reader: Reader, wanted: UserQuery, position: Position) -> int:
     """How many matching rows come up to and including `position` (its page number's cost
     grows with the depth: an index range count)."""
-    total = await session.scalar(
+    total = await reader.scalar(
         _filtered(select(func.count(User.id)), wanted).where(not_(_beyond(wanted, position)))
     )
     return int(total or 0)
 
 
-async def count(session: AsyncSession, wanted: UserQuery) -> int:
-    total = await session.scalar(_filtered(select(func.count(User.id)), wanted))
+async def count(reader: Reader, wanted: UserQuery) -> int:
+    total = await reader.scalar(_filtered(select(func.count(User.id)), wanted))
     return int(total or 0)
 
 

@@ -142,10 +142,10 @@ async def list_users(
         items = [_user_from(item) for item in cached["items"]]
         total, more = cached["total"], cached["more"]
     else:
-        async with services.db.transaction() as session:
-            total = await users_repo.count(session, query)
+        async with services.db.reading() as connection:  # one snapshot for both
+            total = await users_repo.count(connection, query)
             items = await users_repo.page(
-                session,
+                connection,
                 query,
                 offset=(page - 1) * per_page,
                 limit=per_page + 1,  # one more tells whether a next page exists
@@ -153,8 +153,9 @@ async def list_users(
             )
         more = len(items) > per_page
         del items[per_page:]
-        cached = {"items": [_user_data(u) for u in items], "total": total, "more": more}
-        await _cache_set(services, full_key, cached)
+        if full_key is not None and services.settings.cache_ttl > 0:
+            value = {"items": [_user_data(u) for u in items], "total": total, "more": more}
+            await _cache_set(services, full_key, value)
     return UserPage(
         items,
         page=None if position is not None else page,
@@ -172,8 +173,8 @@ async def locate_page(services: Services, page: UserPage) -> int:
     the cursor are counted (a cost that grows with the depth, paid only when asked)."""
     if page.page is not None or page.after is None:
         return page.page or 1
-    async with services.db.transaction() as session:
-        before = await users_repo.count_through(session, page.query, page.after)
+    async with services.db.reading() as connection:
+        before = await users_repo.count_through(connection, page.query, page.after)
     return before // page.per_page + 1
 
 
@@ -351,8 +352,8 @@ async def users_by_id(services: Services, ids: Sequence[int]) -> list[User | Non
     in one MGET, the others in one SELECT (live ones are then cached)."""
     generation = await services.cache.generation(CACHE_NAMESPACE)
     if generation < 0 or services.settings.cache_ttl <= 0:
-        async with services.db.transaction() as session:
-            found = await users_repo.get_many(session, ids)
+        async with services.db.reading() as connection:
+            found = await users_repo.get_many(connection, ids)
         return [found.get(user_id) for user_id in ids]
     keys = {user_id: f"{CACHE_NAMESPACE}:{generation}:user:{user_id}" for user_id in ids}
     cached = await services.cache.get_many(list(keys.values()))
@@ -363,8 +364,8 @@ async def users_by_id(services: Services, ids: Sequence[int]) -> list[User | Non
     missing = [user_id for user_id in keys if user_id not in found]
     if missing:
         metrics.CACHE_LOOKUPS.labels("miss").inc(len(missing))
-        async with services.db.transaction() as session:
-            loaded = await users_repo.get_many(session, missing)
+        async with services.db.reading() as connection:
+            loaded = await users_repo.get_many(connection, missing)
         found.update(loaded)
         live = {keys[u.id]: _user_data(u) for u in loaded.values() if u.deleted_at is None}
         await services.cache.set_many(live, services.settings.cache_ttl)
