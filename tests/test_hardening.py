@@ -249,6 +249,30 @@ async def test_bodies_that_are_not_objects_are_bad_requests(
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"query": 5}', "`query` must be a string"),
+        ('{"query": "{ health { status } }", "variables": [1]}', "`variables` must be an object"),
+        ('{"query": "{ health { status } }", "extensions": 3}', "extensions"),
+        ("{not json", "Unable to parse request body as JSON"),
+        ("{}", "No GraphQL query found"),
+        ('{"query": "query A { health { status } }", "operationName": "B"}', "B"),
+    ],
+)
+async def test_malformed_operations_get_the_views_own_refusals(
+    http: httpx.AsyncClient, body: str, reason: str
+) -> None:
+    """Single JSON operations take a short path; whatever it does not recognise is answered by
+    strawberry's full view, with its status and words, and runs nothing."""
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert reason in response.text
+    assert '"ok"' not in response.text
+
+
 async def test_the_standard_introspection_query_passes_in_development(gql: GraphQLClient) -> None:
     """GraphiQL's own query must work where introspection is on."""
     from graphql import get_introspection_query
