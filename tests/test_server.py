@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import GraphQLClient, error_codes
 
@@ -107,3 +110,40 @@ async def test_graphiql_is_served_from_this_server(client: httpx.AsyncClient) ->
         response = await client.get(f"/graphql/static/{asset}")
         assert response.status_code == 200, asset
         assert len(response.content) > 100
+
+
+async def test_a_client_that_leaves_mid_body_is_not_an_error(
+    app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The body never arrives (the client hung up): nothing is answered and nothing is logged
+    as an error; one info line says what happened."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"x-request-id", b"gone-1")],
+        "client": ("203.0.113.7", 1),
+        "server": ("t", 80),
+        "app": app,
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO):
+        await app(scope, receive, send)
+    assert [m for m in sent if m["type"] == "http.response.start"] == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(
+        "client disconnected during request gone-1" in r.getMessage() for r in caplog.records
+    )
