@@ -6,12 +6,6 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -20,7 +14,7 @@ from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
 from schema.health import HealthQuery
 from schema.limits import QueryLimits, limits_rule
-from schema.observability import OperationMetrics
+from schema.prepared import PreparedOperations
 from schema.rules import OneCredentialFieldPerOperation
 from schema.users import UsersMutation, UsersQuery
 
@@ -63,11 +57,5 @@ def build_schema(
             disable_field_suggestions=not introspection,
             batching_config={"max_operations": batch_limit} if batch_limit > 0 else None,
         ),
-        extensions=[
-            OperationMetrics,
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: AddValidationRules(rules),
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-        ],
+        extensions=[PreparedOperations.factory(max_tokens=max_tokens, rules=rules)],
     )

@@ -1,0 +1,85 @@
+"""One schema extension for every operation: its document parsed (under the token cap) and
+validated (with our rules) once per distinct text, and its metrics recorded.
+
+It stands for five (strawberry's ParserCache, ValidationCache, MaxTokensLimiter and
+AddValidationRules, and our OperationMetrics): strawberry builds every extension anew for each
+request and enters each one's hooks, which cost 80-110 µs of a `me` request here
+(bench/README.md). The caches are process-wide and bounded, like strawberry's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from core import metrics
+from schema.errors import error_code
+from schema.observability import operation_label
+
+CACHED_DOCUMENTS = 512
+Rules = tuple[type[ASTValidationRule], ...]
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _parsed(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _validated(schema: GraphQLSchema, document: DocumentNode, rules: Rules) -> list[GraphQLError]:
+    return validate_document(schema, document, rules)
+
+
+class PreparedOperations(SchemaExtension):
+    def __init__(self, *, max_tokens: int, rules: Sequence[type[ASTValidationRule]]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = tuple(rules)
+
+    @classmethod
+    def factory(
+        cls, *, max_tokens: int, rules: Sequence[type[ASTValidationRule]]
+    ) -> Callable[[], PreparedOperations]:
+        return lambda: cls(max_tokens=max_tokens, rules=rules)
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        _record(self.execution_context, time.perf_counter() - started)
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query and context.graphql_document is None:
+            context.graphql_document = _parsed(context.query, self.max_tokens)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        rules = (*context.validation_rules, *self.rules)
+        context.pre_execution_errors = _validated(
+            context.schema._schema, context.graphql_document, rules
+        )
+        yield
+
+
+def _record(context: Any, elapsed: float) -> None:
+    """Latency by operation name and type, errors by code, and the operation for the access
+    log line."""
+    name = operation_label(context.operation_name)
+    try:
+        kind = context.operation_type.value
+    except Exception:  # the document did not parse: there is no operation type
+        kind = "invalid"
+    metrics.GRAPHQL_LATENCY.labels(name, kind).observe(elapsed)
+    result = context.result
+    for error in (result.errors if result is not None else None) or ():
+        metrics.GRAPHQL_ERRORS.labels(error_code(error)).inc()
+    request = getattr(context.context, "request", None)
+    if request is not None:
+        request.scope.setdefault("state", {})["graphql_operation"] = f"{kind} {name}"
