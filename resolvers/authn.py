@@ -28,18 +28,14 @@ async def _verify(services: Services, caller: Caller, authorization: str) -> tup
     if claims.fingerprint != expected:
         raise AppError(ErrorCode.TOKEN_CONTEXT_MISMATCH)
     async with services.db.reading() as connection:
-        found = await sessions_repo.access_check(connection, claims.session_id)
-    if found is None:
-        raise AppError(ErrorCode.TOKEN_REVOKED)
-    user = found.user
-    if (
-        found.revoked_at is not None
-        or found.expires_at <= now
-        or found.access_jti != claims.jti
-        or found.user_id != claims.user_id
-        or user.deleted_at is not None
-        or not user.is_active
-        or user.token_version != claims.token_version
-    ):
+        user = await sessions_repo.live_session_user(
+            connection,
+            session_id=claims.session_id,
+            user_id=claims.user_id,
+            access_jti=claims.jti,
+            token_version=claims.token_version,
+            now=now,
+        )
+    if user is None:  # revoked, expired, rotated, or the account changed since
         raise AppError(ErrorCode.TOKEN_REVOKED)
     return Principal(user_id=user.id, role=user.role, session_id=claims.session_id), user
