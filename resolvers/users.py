@@ -136,8 +136,7 @@ async def list_users(
         problems.add("sortBy", f"Must be one of {', '.join(SORT_FIELDS)}")
     problems.raise_if_any()
     position = None if after is None else cursors.decode(query, after)
-    key = f"list:{page}:{per_page}:{after}:{sorted(_as_dict(query).items())}"
-    full_key, cached = await _cache_get(services, key)
+    full_key, cached = await _cache_get(services, list_key(page, per_page, after, query))
     if cached is not None:
         items = [_user_from(item) for item in cached["items"]]
         total, more = cached["total"], cached["more"]
@@ -327,12 +326,20 @@ def _user_from(data: dict[str, Any]) -> User:
     return users_repo.detached(values)
 
 
+def list_key(page: int, per_page: int, after: str | None, query: UserQuery) -> str:
+    """The cache key of a users page (under the generation `_cache_get` prefixes)."""
+    return f"list:{page}:{per_page}:{after}:{sorted(_as_dict(query).items())}"
+
+
 def _as_dict(query: UserQuery) -> dict[str, Any]:
     return {f.name: getattr(query, f.name) for f in fields(query)}
 
 
 async def _cache_get(services: Services, key: str) -> tuple[str | None, Any | None]:
-    """The full cache key under the current generation (read before the database) and its value."""
+    """The full cache key under the current generation (read before the database) and its value;
+    neither when the cache is off (`CACHE_TTL=0`), which reads nothing a cached worker wrote."""
+    if services.settings.cache_ttl <= 0:
+        return None, None
     generation = await services.cache.generation(CACHE_NAMESPACE)
     if generation < 0:
         return None, None

@@ -528,10 +528,12 @@ async def test_an_empty_update_writes_nothing(
 
 async def test_cache_ttl_zero_turns_the_cache_off(settings: Any) -> None:
     """What several workers without Redis run with: every read comes from the database."""
+    from persistence.cache import USERS_NAMESPACE as CACHE_NAMESPACE
     from persistence.cache import MemoryCache
+    from persistence.users import UserQuery
     from resolvers.accounts import create_account
     from resolvers.deps import Caller, Principal
-    from resolvers.users import list_users
+    from resolvers.users import list_key, list_users
     from server.app import create_app
 
     app = create_app(settings.with_(cache_ttl=0))
@@ -546,6 +548,12 @@ async def test_cache_ttl_zero_turns_the_cache_off(settings: Any) -> None:
             assert services.cache._entries == {}
         else:
             assert await services.redis.keys("cache:users:*") == []
+        # What a cached worker sharing this Redis could have stored is never read either.
+        generation = await services.cache.generation(CACHE_NAMESPACE)
+        key = list_key(1, 20, None, UserQuery())
+        stale = {"items": [], "total": 99, "more": False}
+        await services.cache.set(f"{CACHE_NAMESPACE}:{generation}:{key}", stale, 60)
+        assert (await list_users(services, caller)).total == 1
 
 
 async def test_me_costs_only_the_session_check(
