@@ -466,8 +466,8 @@ class Runner:
         if name.startswith("variant-"):
             return self.product_env(**self.variants[name.removeprefix("variant-")])
         if name == "nocache":
-            # A Redis database of its own: with CACHE_TTL=0 pages are not written but still
-            # read, and the cached server's pages would be served (cache hits, not misses).
+            # A Redis database of its own, so that --baseline runs of commits before the fix
+            # (CACHE_TTL=0 still read the cache) are not served the cached server's pages.
             return self.product_env(CACHE_TTL="0", REDIS_URL=self.nocache_redis_url or "")
         if name == "login":
             return self.product_env(
