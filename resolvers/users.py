@@ -48,6 +48,11 @@ class UserPage:
     def pages(self) -> int:
         return math.ceil(self.total / self.per_page) if self.total else 0
 
+    @property
+    def next_cursor(self) -> str | None:
+        """Where the next page starts; None on the last page."""
+        return self.end_cursor if self.has_next_page else None
+
 
 @dataclass(frozen=True, slots=True)
 class UserChanges:
@@ -152,7 +157,7 @@ async def list_users(
             )
         more = len(items) > per_page
         del items[per_page:]
-        if full_key is not None and services.settings.cache_ttl > 0:
+        if full_key is not None:  # the cache is on: the page is stored for the next reader
             value = {"items": [_user_data(u) for u in items], "total": total, "more": more}
             await _cache_set(services, full_key, value)
     return UserPage(
@@ -335,34 +340,46 @@ def _as_dict(query: UserQuery) -> dict[str, Any]:
     return {f.name: getattr(query, f.name) for f in fields(query)}
 
 
-async def _cache_get(services: Services, key: str) -> tuple[str | None, Any | None]:
-    """The full cache key under the current generation (read before the database) and its value;
-    neither when the cache is off (`CACHE_TTL=0`), which reads nothing a cached worker wrote."""
+async def _generation(services: Services) -> int | None:
+    """The users cache's current generation, read before the database; None when the cache is
+    off (`CACHE_TTL=0`: nothing a cached worker wrote is read either) or unreachable."""
     if services.settings.cache_ttl <= 0:
-        return None, None
+        return None
     generation = await services.cache.generation(CACHE_NAMESPACE)
-    if generation < 0:
+    return None if generation < 0 else generation
+
+
+def _full_key(generation: int, key: str) -> str:
+    return f"{CACHE_NAMESPACE}:{generation}:{key}"
+
+
+async def _cache_get(services: Services, key: str) -> tuple[str | None, Any | None]:
+    """The full cache key under the current generation and its value; neither when the cache
+    is off or down."""
+    generation = await _generation(services)
+    if generation is None:
         return None, None
-    full_key = f"{CACHE_NAMESPACE}:{generation}:{key}"
+    full_key = _full_key(generation, key)
     value = await services.cache.get(full_key)
     metrics.CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
     return full_key, value
 
 
 async def _cache_set(services: Services, full_key: str | None, value: Any) -> None:
-    if full_key is not None and services.settings.cache_ttl > 0:
+    """Store under a key `_cache_get` gave (None: the cache is off or down, nothing to do)."""
+    if full_key is not None:
         await services.cache.set(full_key, value, services.settings.cache_ttl)
 
 
 async def users_by_id(services: Services, ids: Sequence[int]) -> list[User | None]:
     """Users by id for the `createdBy` loader, deleted ones included: live users from the cache
     in one MGET, the others in one SELECT (live ones are then cached)."""
-    generation = await services.cache.generation(CACHE_NAMESPACE)
-    if generation < 0 or services.settings.cache_ttl <= 0:
+    generation = await _generation(services)
+    if generation is None:
         async with services.db.reading() as connection:
             found = await users_repo.get_many(connection, ids)
         return [found.get(user_id) for user_id in ids]
-    keys = {user_id: f"{CACHE_NAMESPACE}:{generation}:user:{user_id}" for user_id in ids}
+    keys = {user_id: _full_key(generation, f"user:{user_id}") for user_id in ids}
     cached = await services.cache.get_many(list(keys.values()))
     found = {
         user_id: _user_from(value) for user_id, value in zip(keys, cached, strict=True) if value

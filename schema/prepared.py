@@ -60,11 +60,11 @@ class PreparedOperations(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        assert context.graphql_document is not None
-        rules = (*context.validation_rules, *self.rules)
-        context.pre_execution_errors = _validated(
-            context.schema._schema, context.graphql_document, rules
-        )
+        if context.graphql_document is not None:  # always, once parsing succeeded
+            rules = (*context.validation_rules, *self.rules)
+            context.pre_execution_errors = _validated(
+                context.schema._schema, context.graphql_document, rules
+            )
         yield
 
 

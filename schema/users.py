@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import strawberry
@@ -15,11 +16,11 @@ from schema.users_types import UserType
 
 
 async def _page_number(root: PageInfo, info: Info) -> int:
-    return await users.locate_page(info.context.services, root._page)
+    return await root.located(info)
 
 
 async def _has_previous_page(root: PageInfo, info: Info) -> bool:
-    return await users.locate_page(info.context.services, root._page) > 1
+    return await root.located(info) > 1
 
 
 @strawberry.type
@@ -40,6 +41,16 @@ class PageInfo:
         description="Pass as `after` for the page that follows; null on an empty page."
     )
     _page: strawberry.Private[users.UserPage]
+    _number: strawberry.Private[asyncio.Task[int] | None] = None
+
+    def located(self, info: Info) -> asyncio.Task[int]:
+        """The page number, looked up once however many fields ask (`page` and
+        `hasPreviousPage` resolve concurrently; on a cursor page each would count rows)."""
+        if self._number is None:
+            self._number = asyncio.ensure_future(
+                users.locate_page(info.context.services, self._page)
+            )
+        return self._number
 
 
 @strawberry.type

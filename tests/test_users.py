@@ -412,6 +412,24 @@ async def test_a_cursor_survives_writes_around_it(
     assert len(second["items"]) == 2 and second["pageInfo"]["hasNextPage"] is True
 
 
+async def test_a_cursor_pages_number_is_counted_once(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    """`page` and `hasPreviousPage` on a cursor page need the rows before the cursor counted:
+    once, however many of them are asked for (besides the count behind `total`)."""
+    for i in range(3):
+        await accounts.user(f"c{i}@once.example")
+    order = {"perPage": 2, "filter": {"email": "@once."}}
+    first = await gql(CURSOR_PAGE, order, token=admin)
+    after = first["data"]["users"]["pageInfo"]["endCursor"]
+    with selects(accounts) as statements:
+        body = await gql(CURSOR_PAGE, {**order, "after": after}, token=admin)
+    info = body["data"]["users"]["pageInfo"]
+    assert (info["page"], info["hasPreviousPage"]) == (2, True)
+    counts = [s for s in statements if "count(" in s.lower()]
+    assert len(counts) == 2, counts  # the total, and the rows up to the cursor
+
+
 async def test_bad_cursors_are_validation_errors(gql: GraphQLClient, admin: str) -> None:
     first = await gql(CURSOR_PAGE, {"perPage": 1, "sortBy": "NAME"}, token=admin)
     name_cursor = first["data"]["users"]["pageInfo"]["endCursor"]

@@ -50,7 +50,7 @@ def page_json(page: UserPage, query: ListUsersQuery, caller: Caller) -> dict[str
             "pages": page.pages,
             "sort": query.sort,
             "sort_by": query.sort_by,
-            "next_cursor": page.end_cursor if page.has_next_page else None,
+            "next_cursor": page.next_cursor,
         },
     }
 
