@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
@@ -52,6 +53,13 @@ class PasswordHasher:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+    def verify_absent(self, password: str) -> bool:
+        """The verification an account that cannot sign in (unknown, deactivated, deleted)
+        costs: one verify against a stand-in hash of the same parameters, always False. Each
+        password check thus verifies exactly one hash, whether or not the account exists."""
+        self.verify(_stand_in_hash(self._argon), password)
+        return False
+
     def needs_rehash(self, password_hash: str) -> bool:
         try:
             return self._argon.check_needs_rehash(password_hash)
@@ -68,3 +76,9 @@ class PasswordHasher:
         if password.strip() == "":
             problems.append("Must not be blank")
         return problems
+
+
+@cache
+def _stand_in_hash(argon: _Argon2) -> str:
+    """Made once per argon2 hasher, straight from it (it is nobody's password)."""
+    return argon.hash("stand-in for accounts that cannot sign in")

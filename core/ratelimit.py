@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -26,3 +27,20 @@ class RateLimit:
         if int(count) <= 0:
             raise ValueError(f"rate limit count must be positive: {spec!r}")
         return cls(int(count), period)
+
+
+IPV6_CLIENT_PREFIX = 64  # one subscriber line or host gets a /64: it is one client
+
+
+def client_key(ip: str) -> str:
+    """The client a per-client limit counts: an IPv4 address, or the /64 of an IPv6 one (an
+    IPv4-mapped IPv6 address is its IPv4 address). Anything unparsable counts as itself."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+    return str(address)

@@ -80,6 +80,10 @@ class Settings:
     export_sweep_interval: float = 15.0
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: str | None = field(default=None, repr=False)
+    # --- Sign-in budgets (README, "Security"). With LOGIN_RATE_LIMIT_ACCOUNT (failed sign-ins
+    # per account and client) and LOGIN_RATE_LIMIT_IP (attempts per client) above: the failed
+    # sign-ins per account from all clients together.
+    login_rate_limit_account_total: str = "100/minute"
 
     @property
     def is_prod(self) -> bool:
@@ -112,6 +116,7 @@ class Settings:
         for name, spec in (
             ("LOGIN_RATE_LIMIT_ACCOUNT", self.login_rate_limit_account),
             ("LOGIN_RATE_LIMIT_IP", self.login_rate_limit_ip),
+            ("LOGIN_RATE_LIMIT_ACCOUNT_TOTAL", self.login_rate_limit_account_total),
             ("REGISTER_RATE_LIMIT_IP", self.register_rate_limit_ip),
             ("REFRESH_RATE_LIMIT_IP", self.refresh_rate_limit_ip),
         ):
@@ -184,6 +189,10 @@ class Settings:
             export_sweep_interval=reader.number("EXPORT_SWEEP_INTERVAL", 15.0),
             bootstrap_admin_email=reader.text("BOOTSTRAP_ADMIN_EMAIL", "") or None,
             bootstrap_admin_password=reader.text("BOOTSTRAP_ADMIN_PASSWORD", "") or None,
+            # --- Sign-in budgets
+            login_rate_limit_account_total=reader.text(
+                "LOGIN_RATE_LIMIT_ACCOUNT_TOTAL", "100/minute"
+            ),
         )
         reader.raise_if_invalid()
         return settings.validate()

@@ -44,6 +44,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+EMAIL_COLLATION = "utf8mb4_bin"  # MySQL/MariaDB; trailing spaces never reach it (trimmed)
+
 # Integer primary keys: BIGINT on MySQL, INTEGER on SQLite (the only type it auto-increments).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -78,7 +80,12 @@ class User(Base):
     name: Mapped[str] = mapped_column(
         String(100).with_variant(String(100, collation="NOCASE"), "sqlite")
     )
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Stored as core.validation.normalise_email gives it and compared byte for byte, so one
+    # address is one account: utf8mb4_unicode_ci would take a fullwidth `j` or a zero-width
+    # space for nothing. SQLite compares BINARY unless told otherwise (never NOCASE here).
+    email: Mapped[str] = mapped_column(
+        String(254).with_variant(String(254, collation=EMAIL_COLLATION), "mysql"), unique=True
+    )
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="user")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

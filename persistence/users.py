@@ -12,6 +12,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.instrumentation import manager_of_class
 
+from core.validation import normalise_email
 from persistence.models import User
 
 # Every column but the password hash: what a user row may show outside the login path.
@@ -108,9 +109,19 @@ _SORT_COLUMNS = {
 }
 
 
+def _like_part(needle: str) -> str:
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _contains(column: Any, needle: str) -> ColumnElement[bool]:
-    escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(column).like(f"%{escaped}%", escape="\\")
+    return func.lower(column).like(_like_part(needle.lower()), escape="\\")
+
+
+def _email_contains(needle: str) -> ColumnElement[bool]:
+    """Emails are stored normalised and compared byte for byte: the needle is normalised the
+    same way (an upper-case or fullwidth `JÜR` finds `jürgen@`), no function wraps the column."""
+    return User.email.like(_like_part(normalise_email(needle)), escape="\\")
 
 
 def _filtered(query: AnySelect, wanted: UserQuery) -> AnySelect:
@@ -119,7 +130,7 @@ def _filtered(query: AnySelect, wanted: UserQuery) -> AnySelect:
     if wanted.name:
         query = query.where(_contains(User.name, wanted.name))
     if wanted.email:
-        query = query.where(_contains(User.email, wanted.email))
+        query = query.where(_email_contains(wanted.email))
     if wanted.role:
         query = query.where(User.role == wanted.role)
     return query

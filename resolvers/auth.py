@@ -5,22 +5,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import metrics, tokens
 from core.errors import AppError, ErrorCode
-from core.passwords import PasswordHasher
-from core.ratelimit import RateLimit
 from core.validation import normalise_email
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
 from persistence.models import AuthSession, User
-from persistence.ratelimit import limit_key
 from resolvers.accounts import check_new_account, create_account
 from resolvers.audit import security_event
 from resolvers.deps import Caller, Services
+from resolvers.limits import limit_client
+from resolvers.signin import sign_in_attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,49 +29,22 @@ class TokenPair:
     token_type: str = "bearer"
 
 
-@cache
-def _dummy_hash(hasher: PasswordHasher) -> str:
-    return hasher.hash("dummy password for unknown accounts")
-
-
-async def enforce_limit(
-    services: Services, caller: Caller, scope: str, identity: str, spec: str
-) -> None:
-    """Count one attempt; RATE_LIMITED with the seconds to wait when over the limit."""
-    limit = RateLimit.parse(spec)
-    retry_after = await services.limiter.hit(limit_key(scope, identity), limit)
-    if retry_after is not None:
-        metrics.RATE_LIMITED.labels(scope).inc()
-        security_event(caller, "rate_limited", scope=scope, retry_after=retry_after)
-        raise AppError(
-            ErrorCode.RATE_LIMITED,
-            f"Too many attempts; retry in {retry_after} s",
-            {
-                "retryAfter": retry_after,
-                "retry_after": retry_after,
-                "limit": limit.count,
-                "window": limit.period,
-            },
-        )
-
-
 async def register(
     services: Services, caller: Caller, *, name: str, email: str, password: str, role: str = "user"
 ) -> User:
     """Public sign-up; idempotent for the same email and password (contract section 3)."""
-    await enforce_limit(
-        services, caller, "register-ip", caller.ip, services.settings.register_rate_limit_ip
-    )
+    await limit_client(services, caller, "register-ip", services.settings.register_rate_limit_ip)
     if role != "user" and caller.auth_error is not None:
         raise caller.auth_error  # an admin's expired token: say so, so the client can refresh
     if role != "user" and (caller.principal is None or not caller.principal.is_admin):
         security_event(caller, "forbidden", action="register-admin")
         raise AppError(ErrorCode.FORBIDDEN, "Only an admin can create admin accounts")
     check_new_account(services, name=name, email=email, password=password)
+    email = normalise_email(email)
     async with services.db.transaction() as session:
-        existing = await users_repo.get_by_email(session, normalise_email(email))
+        existing = await users_repo.get_by_email(session, email)
     if existing is not None:
-        return await _replay_registration(services, existing, password)
+        return await _replay_registration(services, caller, existing, password)
     try:
         return await create_account(
             services,
@@ -87,31 +58,32 @@ async def register(
         if error.code is not ErrorCode.EMAIL_EXISTS:
             raise
         async with services.db.transaction() as session:  # lost a race with the same sign-up
-            existing = await users_repo.get_by_email(session, normalise_email(email))
+            existing = await users_repo.get_by_email(session, email)
         if existing is None:
             raise
-        return await _replay_registration(services, existing, password)
+        return await _replay_registration(services, caller, existing, password)
 
 
-async def _replay_registration(services: Services, existing: User, password: str) -> User:
-    same = await asyncio.to_thread(services.hasher.verify, existing.password_hash, password)
-    if not same or existing.deleted_at is not None:
-        raise AppError(ErrorCode.EMAIL_EXISTS)
-    return existing
+async def _replay_registration(
+    services: Services, caller: Caller, existing: User, password: str
+) -> User:
+    """Registering a taken email is a sign-in attempt: it spends that account's budgets as a
+    failed login does, and replays only with its password, for an active account."""
+    async with sign_in_attempt(services, caller, existing.email) as attempt:
+        if await attempt.verify(existing, password):
+            return existing
+    raise AppError(ErrorCode.EMAIL_EXISTS)
 
 
 async def login(services: Services, caller: Caller, *, email: str, password: str) -> TokenPair:
-    """Check the credentials (limits first, constant work for unknown emails) and open a session."""
-    settings = services.settings
+    """Check the credentials (budgets first, one hash verified whether or not the account
+    exists) and open a session."""
     email = normalise_email(email)
-    await enforce_limit(services, caller, "login-ip", caller.ip, settings.login_rate_limit_ip)
-    await enforce_limit(services, caller, "login-account", email, settings.login_rate_limit_account)
-    async with services.db.transaction() as session:
-        user = await users_repo.get_by_email(session, email)
-    usable = user is not None and user.deleted_at is None and user.is_active
-    stored = user.password_hash if usable and user is not None else _dummy_hash(services.hasher)
-    matches = await asyncio.to_thread(services.hasher.verify, stored, password)
-    if not (usable and matches) or user is None:
+    async with sign_in_attempt(services, caller, email) as attempt:
+        async with services.db.transaction() as session:
+            user = await users_repo.get_by_email(session, email)
+        signed_in = await attempt.verify(user, password)
+    if not signed_in or user is None:
         metrics.AUTH_EVENTS.labels("login_failed").inc()
         security_event(caller, "login_failed")
         raise AppError(ErrorCode.INVALID_CREDENTIALS)
@@ -144,7 +116,7 @@ async def _open_session(
 async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> TokenPair:
     """Rotate a session's pair; a refresh token used twice revokes the whole session."""
     settings, now = services.settings, services.clock.now()
-    await enforce_limit(services, caller, "refresh-ip", caller.ip, settings.refresh_rate_limit_ip)
+    await limit_client(services, caller, "refresh-ip", settings.refresh_rate_limit_ip)
     claims = tokens.decode(settings, refresh_token, "refresh", now=now)
     if claims.fingerprint != _fingerprint(services, caller):
         raise AppError(ErrorCode.TOKEN_CONTEXT_MISMATCH)

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -254,11 +255,17 @@ def free_port() -> int:
 def live_server(settings: Settings) -> Iterator[str]:
     """The app under uvicorn on loopback, in a thread, for clients that speak real HTTP."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
+    with serving(config) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(config: uvicorn.Config) -> Iterator[str]:
+    """Run uvicorn with `config` in a thread until the block ends; yields its base URL."""
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -266,7 +273,7 @@ def live_server(settings: Settings) -> Iterator[str]:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{config.host}:{config.port}"
     finally:
         server.should_exit = True
         thread.join(10)

@@ -1,8 +1,10 @@
 """Migrations: up, down and up again on both backends; a model change without one fails."""
+# ruff: noqa: RUF001  (a fullwidth letter in an email is what the 0005 tests are about)
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,100 @@ def test_a_model_change_without_a_migration_is_caught(
     assert model_drift(fresh_url, models) == []  # the copy alone is no change
     change(models.tables["users"])
     assert model_drift(fresh_url, models) != []
+
+
+# --- 0005: one identity per email ------------------------------------------------------------
+
+
+def insert_users(database_url: str, emails: dict[int, str]) -> None:
+    """Rows as an older version of the server (or a hand-written import) left them."""
+    engine = create_engine(sync_url(database_url))
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": user_id,
+            "name": f"User {user_id}",
+            "email": email,
+            "password_hash": "x",
+            "role": "user",
+            "is_active": True,
+            "token_version": 0,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id, email in emails.items()
+    ]
+    with engine.begin() as conn:
+        conn.execute(Base.metadata.tables["users"].insert(), rows)
+    engine.dispose()
+
+
+def stored(database_url: str) -> tuple[str | None, dict[int, str], str | None]:
+    """The revision, the emails by id, and (MySQL) the email column's collation."""
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
+        rows = conn.execute(text("SELECT id, email FROM users ORDER BY id")).all()
+        emails = {int(row[0]): str(row[1]) for row in rows}
+        collation = None
+        if engine.dialect.name == "mysql":
+            collation = conn.scalar(
+                text(
+                    "SELECT collation_name FROM information_schema.columns WHERE table_schema"
+                    " = DATABASE() AND table_name = 'users' AND column_name = 'email'"
+                )
+            )
+    engine.dispose()
+    return revision, emails, collation
+
+
+def is_mysql(database_url: str) -> bool:
+    return not database_url.startswith("sqlite")
+
+
+def test_email_migration_normalises_rows_up_and_down(fresh_url: str) -> None:
+    upgrade(fresh_url, "0004")
+    insert_users(fresh_url, {1: "  Ｊurgen@Example.COM", 2: "ada@example.com", 3: "Straße@X.de"})
+    upgrade(fresh_url)
+    normalised = {1: "jurgen@example.com", 2: "ada@example.com", 3: "strasse@x.de"}
+    bin_ = "utf8mb4_bin" if is_mysql(fresh_url) else None
+    assert stored(fresh_url) == ("0005", normalised, bin_)
+    insert_users(fresh_url, {4: "JURGEN@example.com"})  # other bytes: the unique key lets it in
+    downgraded = "utf8mb4_unicode_ci" if is_mysql(fresh_url) else None
+    if is_mysql(fresh_url):  # the old collation takes 1 and 4 for one: named, nothing changed
+        with pytest.raises(Exception, match=r"id 1 \('jurgen@example.com'\), id 4") as caught:
+            downgrade(fresh_url, "0004")
+        assert "utf8mb4_unicode_ci" in str(caught.value).splitlines()[0]
+        assert stored(fresh_url) == ("0005", {**normalised, 4: "JURGEN@example.com"}, bin_)
+    engine = create_engine(sync_url(fresh_url))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM users WHERE id = 4"))
+    engine.dispose()
+    downgrade(fresh_url, "0004")
+    assert stored(fresh_url) == ("0004", normalised, downgraded)  # emails stay normalised
+    upgrade(fresh_url)
+    assert stored(fresh_url) == ("0005", normalised, bin_)
+
+
+def test_email_migration_stops_on_collisions_and_names_the_accounts(fresh_url: str) -> None:
+    # Pairs that differ under both old comparisons (utf8mb4_unicode_ci weighs every character
+    # beyond the BMP alike, binary compares bytes) but are one email once normalised.
+    before = {
+        1: "a@example.com",
+        2: "\U0001d41a@example.com",  # MATHEMATICAL BOLD SMALL A
+        3: "bob@example.com",
+        4: "bo\U0001d41b@example.com",  # ... SMALL B
+        5: "Carol@example.com",
+    }
+    upgrade(fresh_url, "0004")
+    insert_users(fresh_url, before)
+    with pytest.raises(Exception, match="4 accounts would share one email") as caught:
+        upgrade(fresh_url)
+    line = str(caught.value)
+    assert "\n" not in line  # `manage.py migrate` prints the first line only
+    for user_id in (1, 2, 3, 4):
+        assert f"id {user_id} (" in line
+    assert "id 5" not in line and "nothing was changed" in line
+    unchanged = "utf8mb4_unicode_ci" if is_mysql(fresh_url) else None
+    assert stored(fresh_url) == ("0004", before, unchanged)
