@@ -72,6 +72,7 @@ async def _replay_registration(
     async with sign_in_attempt(services, caller, existing.email) as attempt:
         if await attempt.verify(existing, password):
             return existing
+    security_event(caller, "login_failed", door="register")
     raise AppError(ErrorCode.EMAIL_EXISTS)
 
 
