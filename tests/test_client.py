@@ -44,6 +44,7 @@ from client import (  # noqa: E402 - from the checkout, see above
     Forbidden,
     InternalError,
     InvalidCredentials,
+    LastAdmin,
     MissingAuthHeader,
     NetworkError,
     NotFound,
@@ -123,6 +124,7 @@ def test_every_document_is_valid_on_the_schema() -> None:
         ("USER_NOT_FOUND", UserNotFound),
         ("EMAIL_EXISTS", EmailExists),
         ("VERSION_CONFLICT", VersionConflict),
+        ("LAST_ADMIN", LastAdmin),
         ("PAYLOAD_TOO_LARGE", PayloadTooLarge),
         ("HTTP_ERROR", sdk_errors.HTTPError),
         ("QUERY_TOO_COMPLEX", QueryTooComplex),
@@ -288,6 +290,15 @@ async def test_admin_crud_with_etags(admin: AsyncAPIClient) -> None:
         await admin.update_user(created["id"], name="Ghost")
     with pytest.raises(EmailExists):
         await admin.create_user("Dup", ADMIN, PASSWORD)
+
+
+async def test_the_last_admin_stays_an_admin(admin: AsyncAPIClient) -> None:
+    me = await admin.get_current_user()
+    with pytest.raises(LastAdmin):
+        await admin.update_user(me["id"], role="user")
+    with pytest.raises(LastAdmin):
+        await admin.delete_user(me["id"])
+    assert (await admin.get_current_user())["role"] == "admin"
 
 
 async def test_list_users_takes_the_legacy_parameters(admin: AsyncAPIClient) -> None:
