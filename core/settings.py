@@ -80,6 +80,10 @@ class Settings:
     export_sweep_interval: float = 15.0
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: str | None = field(default=None, repr=False)
+    # --- retention of ended sessions (issue 15) -------------------------------------------------
+    # Seconds an expired or revoked session's row is kept (for the audit of "who was signed in
+    # when") before the sweep deletes it.
+    session_retention: int = 604_800
 
     @property
     def is_prod(self) -> bool:
@@ -121,6 +125,9 @@ class Settings:
                 problems.append(f"{name}: {exc}")
         if self.max_content_length <= 0:
             problems.append("MAX_CONTENT_LENGTH must be positive")
+        # --- retention of ended sessions (issue 15)
+        if self.session_retention < 0:
+            problems.append("SESSION_RETENTION must be 0 or more seconds")
         if problems:
             raise SettingsError("invalid configuration: " + "; ".join(problems))
         return self
@@ -184,6 +191,8 @@ class Settings:
             export_sweep_interval=reader.number("EXPORT_SWEEP_INTERVAL", 15.0),
             bootstrap_admin_email=reader.text("BOOTSTRAP_ADMIN_EMAIL", "") or None,
             bootstrap_admin_password=reader.text("BOOTSTRAP_ADMIN_PASSWORD", "") or None,
+            # --- retention of ended sessions (issue 15)
+            session_retention=reader.integer("SESSION_RETENTION", 604_800),
         )
         reader.raise_if_invalid()
         return settings.validate()
