@@ -7,6 +7,7 @@ list items pay nothing.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
@@ -31,6 +32,7 @@ SDK_OPERATIONS = frozenset(
 )  # fmt: skip
 TOOL_OPERATIONS = frozenset({"IntrospectionQuery"})
 MAX_OPERATION_NAME = 64
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 
 
 @lru_cache(maxsize=4)
@@ -46,6 +48,14 @@ def operation_label(name: str | None, known: frozenset[str]) -> str:
     if not name:
         return "anonymous"
     return name if len(name) <= MAX_OPERATION_NAME and name in known else "other"
+
+
+def logged_operation(name: str | None) -> str:
+    """An operation name as the access log shows it: any well-formed name (a log line is not
+    a label, so unknown names are worth reading there), else `other`."""
+    if not name:
+        return "anonymous"
+    return name if len(name) <= MAX_OPERATION_NAME and _GRAPHQL_NAME.fullmatch(name) else "other"
 
 
 class TimedRootField(FieldExtension):

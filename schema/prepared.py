@@ -20,7 +20,7 @@ from strawberry.schema.schema import validate_document
 
 from core import metrics
 from schema.errors import error_code
-from schema.observability import known_operations, operation_label
+from schema.observability import known_operations, logged_operation, operation_label
 
 CACHED_DOCUMENTS = 512
 Rules = tuple[type[ASTValidationRule], ...]
@@ -82,4 +82,5 @@ def _record(context: Any, elapsed: float) -> None:
         metrics.GRAPHQL_ERRORS.labels(error_code(error)).inc()
     request = getattr(context.context, "request", None)
     if request is not None:
-        request.scope.setdefault("state", {})["graphql_operation"] = f"{kind} {name}"
+        logged = logged_operation(context.operation_name)
+        request.scope.setdefault("state", {})["graphql_operation"] = f"{kind} {logged}"

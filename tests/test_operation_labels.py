@@ -11,7 +11,12 @@ from graphql import OperationDefinitionNode
 from prometheus_client import REGISTRY
 
 from schema import build_schema
-from schema.observability import SDK_OPERATIONS, known_operations, operation_label
+from schema.observability import (
+    SDK_OPERATIONS,
+    known_operations,
+    logged_operation,
+    operation_label,
+)
 from tests.conftest import GraphQLClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +50,14 @@ def test_made_up_and_over_long_names_are_other() -> None:
     assert operation_label("IntrospectionQuery", KNOWN) == "IntrospectionQuery"
     made_up = [f"Junk{n}" for n in range(300)] + ["users", "Me" * 40, "Me\u200b"]
     assert {operation_label(name, KNOWN) for name in made_up} == {"other"}
+
+
+def test_the_access_log_keeps_well_formed_names() -> None:
+    """A log line is no label: a client's own name is worth reading there, junk is not."""
+    assert logged_operation("PickedByTheClient") == "PickedByTheClient"
+    assert logged_operation(None) == "anonymous"
+    for junk in ("Me" * 40, "Me\u200b", "Zoë", "a b", "1st"):
+        assert logged_operation(junk) == "other", junk
 
 
 async def test_the_label_on_metrics(client: httpx.AsyncClient, gql: GraphQLClient) -> None:
