@@ -121,9 +121,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def parse_http_body(self, request: Any) -> Any:
         """A POST body is read only when its Content-Type is JSON as a media type (see
         `server.media_type`); strawberry's own test is a substring one."""
-        if request.method != "POST":
-            return await super().parse_http_body(request)
-        if not is_json(request.content_type):
+        if request.method == "POST" and not is_json(request.content_type):
             raise HTTPException(415, "Unsupported Content-Type: send application/json")
         return await super().parse_http_body(_JSONTyped(request))  # type: ignore[arg-type]
 
@@ -229,13 +227,12 @@ def _replay(body: bytes) -> Receive:
 
 
 class _JSONTyped:
-    """A request adapter whose Content-Type reads `application/json` exactly, for strawberry's
-    substring test once ours accepted the header (media types are case-insensitive)."""
-
-    content_type = JSON
+    """A request adapter whose JSON Content-Type (any case, any parameters) reads exactly
+    `application/json`, for strawberry's substring test; other types are left as they are."""
 
     def __init__(self, request: Any) -> None:
         self._request = request
+        self.content_type = JSON if is_json(request.content_type) else request.content_type
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._request, name)
