@@ -1,4 +1,4 @@
-"""The error catalogue: one vocabulary of stable codes for GraphQL and REST (contract section 4)."""
+"""The error catalogue: one vocabulary of stable codes for GraphQL and REST (contract sections 4 and 6)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     USER_NOT_FOUND = "USER_NOT_FOUND"
     EMAIL_EXISTS = "EMAIL_EXISTS"
     VERSION_CONFLICT = "VERSION_CONFLICT"
+    LAST_ADMIN = "LAST_ADMIN"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     HTTP_ERROR = "HTTP_ERROR"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -42,6 +43,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.USER_NOT_FOUND: 404,
     ErrorCode.EMAIL_EXISTS: 409,
     ErrorCode.VERSION_CONFLICT: 409,
+    ErrorCode.LAST_ADMIN: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.HTTP_ERROR: 405,
     ErrorCode.QUERY_TOO_COMPLEX: 400,
@@ -63,6 +65,7 @@ _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.USER_NOT_FOUND: "User not found",
     ErrorCode.EMAIL_EXISTS: "Email is already registered",
     ErrorCode.VERSION_CONFLICT: "The resource was changed by someone else",
+    ErrorCode.LAST_ADMIN: "The change would leave no active admin",
     ErrorCode.PAYLOAD_TOO_LARGE: "Request body is too large",
     ErrorCode.HTTP_ERROR: "HTTP error",
     ErrorCode.QUERY_TOO_COMPLEX: "Query is too complex",

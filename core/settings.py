@@ -84,6 +84,10 @@ class Settings:
     # per account and client) and LOGIN_RATE_LIMIT_IP (attempts per client) above: the failed
     # sign-ins per account from all clients together.
     login_rate_limit_account_total: str = "100/minute"
+    # --- retention of ended sessions (issue 15) -------------------------------------------------
+    # Seconds an expired or revoked session's row is kept (for the audit of "who was signed in
+    # when") before the sweep deletes it.
+    session_retention: int = 604_800
 
     @property
     def is_prod(self) -> bool:
@@ -126,6 +130,9 @@ class Settings:
                 problems.append(f"{name}: {exc}")
         if self.max_content_length <= 0:
             problems.append("MAX_CONTENT_LENGTH must be positive")
+        # --- retention of ended sessions (issue 15)
+        if self.session_retention < 0:
+            problems.append("SESSION_RETENTION must be 0 or more seconds")
         if problems:
             raise SettingsError("invalid configuration: " + "; ".join(problems))
         return self
@@ -193,6 +200,8 @@ class Settings:
             login_rate_limit_account_total=reader.text(
                 "LOGIN_RATE_LIMIT_ACCOUNT_TOTAL", "100/minute"
             ),
+            # --- retention of ended sessions (issue 15)
+            session_retention=reader.integer("SESSION_RETENTION", 604_800),
         )
         reader.raise_if_invalid()
         return settings.validate()

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
 from core.settings import Settings
-from persistence.db import sync_url
+from persistence.db import HIDE_PARAMETERS, sync_url
 from persistence.models import Base
 
 config = context.config
@@ -32,7 +32,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(_url(), poolclass=pool.NullPool)
+    engine = create_engine(_url(), poolclass=pool.NullPool, hide_parameters=HIDE_PARAMETERS)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

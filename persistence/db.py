@@ -64,6 +64,11 @@ def sync_url(database_url: str) -> URL:
     return url.set(drivername=_SYNC_DRIVERS[url.drivername])
 
 
+# The values bound to a failing statement are emails, names and password hashes: SQLAlchemy puts
+# them in the exception's text (and so in every log line and traceback that shows it) unless the
+# engine hides them. The statement itself still shows, with its placeholders.
+HIDE_PARAMETERS = True
+
 # A pooled MySQL connection idle for longer than this is pinged before use (see _ping_when_idle).
 PING_AFTER_IDLE_SECONDS = 1.0
 
@@ -76,6 +81,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return _sqlite_engine(url, settings)
     engine = create_async_engine(
         url,
+        hide_parameters=HIDE_PARAMETERS,
         pool_recycle=1800,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
@@ -125,7 +131,10 @@ def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
 
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, pool_pre_ping=True, connect_args={"timeout": settings.db_timeout}
+        url,
+        hide_parameters=HIDE_PARAMETERS,
+        pool_pre_ping=True,
+        connect_args={"timeout": settings.db_timeout},
     )
 
     @event.listens_for(engine.sync_engine, "connect")

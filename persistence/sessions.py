@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -119,3 +119,21 @@ async def revoke_all(session: AsyncSession, user_id: int, *, now: datetime, reas
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
+
+
+async def purge_ended(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Delete up to `limit` sessions that expired or were revoked before `before`; how many.
+
+    An ended session never comes back to life (nothing extends `expires_at` or clears
+    `revoked_at`), so a row chosen here may be deleted whatever happens to it meanwhile. The ids
+    are read first: MySQL takes no LIMIT in a subquery of the table it deletes from.
+    """
+    ended = or_(AuthSession.expires_at < before, AuthSession.revoked_at < before)
+    ids = (await session.scalars(select(AuthSession.id).where(ended).limit(limit))).all()
+    if ids:
+        await session.execute(
+            delete(AuthSession)
+            .where(AuthSession.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)

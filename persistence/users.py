@@ -67,6 +67,29 @@ async def count_admins(session: AsyncSession) -> int:
     return len(rows)
 
 
+_ACTIVE_ADMIN = (User.role == "admin", User.is_active.is_(True), User.deleted_at.is_(None))
+
+
+async def lock_active_admins(session: AsyncSession) -> list[int]:
+    """The ids of the active admins, their rows locked until the transaction ends.
+
+    Found by a plain read, then locked by primary key in id order: concurrent callers queue on
+    the first row instead of deadlocking, and only admin rows are locked, not every row a scan
+    of the table would lock. (SQLite has no row locks; its one writer serialises the writes.)
+    """
+    found = (await session.scalars(select(User.id).where(*_ACTIVE_ADMIN))).all()
+    return await active_admins_among(session, found) if found else []
+
+
+async def active_admins_among(session: AsyncSession, ids: Sequence[int]) -> list[int]:
+    """Which of `ids` are active admins as last committed (a locking read, whatever snapshot
+    the transaction holds), in id order, their rows locked."""
+    query = (
+        select(User.id).where(User.id.in_(ids), *_ACTIVE_ADMIN).order_by(User.id).with_for_update()
+    )
+    return list((await session.scalars(query)).all())
+
+
 async def set_password_hash(session: AsyncSession, user_id: int, password_hash: str) -> None:
     """A rehash on login: same password, new parameters; not a user-visible write."""
     await session.execute(

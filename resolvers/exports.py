@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from core import csv_export, metrics
 from core.errors import AppError, ErrorCode
@@ -132,14 +133,15 @@ async def run_export(services: Services, job_id: str) -> str | None:
 
 
 async def _write_file(services: Services, job: ExportJob) -> int:
-    """Write to a temporary name and rename: a rerun replaces the file, never appends to it."""
+    """Write to a temporary name and rename: a rerun replaces the file, never appends to it;
+    the file is the owner's alone (0600)."""
     query = UserQuery(**json.loads(job.filter_json))
     final = export_path(services, job.id)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = final.with_suffix(f".{uuid.uuid4().hex[:8]}.part")
     rows = 0
     try:
-        with partial.open("wb") as out:
+        with _private_file(partial) as out:
             out.write(csv_export.encode([], header=True))
             async for number, batch in _numbered(_batches(services, query)):
                 out.write(csv_export.encode(batch))
@@ -153,6 +155,13 @@ async def _write_file(services: Services, job: ExportJob) -> int:
     finally:
         partial.unlink(missing_ok=True)
     return rows
+
+
+def _private_file(path: Path) -> BinaryIO:
+    """A new file only its owner may read or write (0600, whatever the umask): the CSV lists
+    every user's email. Never an existing file, nor one a symlink points to."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    return os.fdopen(descriptor, "wb")
 
 
 async def _numbered(

@@ -24,6 +24,7 @@ from resolvers.accounts import create_account
 from resolvers.audit import security_event
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Principal, Services
+from resolvers.last_admin import keeping_an_admin
 
 MAX_PER_PAGE = 100
 SORT_FIELDS = ("id", "created_at", "name", "email")
@@ -201,7 +202,8 @@ async def update_user(
     changes: UserChanges,
     if_match: str | None = None,
 ) -> User:
-    """Apply `changes` if `if_match` (when given) is current; nothing is written otherwise."""
+    """Apply `changes` if `if_match` (when given) is current and an active admin remains;
+    nothing is written otherwise."""
     require_admin(caller)
     target = parse_user_id(user_id)
     expected = parse_if_match(if_match, target)
@@ -209,7 +211,10 @@ async def update_user(
     if values.keys() == {"updated_at"}:  # nothing to change: nothing is written
         return await _current(services, target, expected)
     try:
-        async with services.db.transaction() as session:
+        async with (
+            services.db.transaction() as session,
+            keeping_an_admin(session, target, values),
+        ):
             if "email" in values:
                 holder = await users_repo.get_by_email(session, values["email"])
                 if holder is not None and holder.id != target:
@@ -231,14 +236,16 @@ async def update_user(
 async def delete_user(
     services: Services, caller: Caller, *, user_id: str | int, if_match: str | None = None
 ) -> bool:
-    """Soft delete: hidden everywhere, sessions revoked, the email stays reserved."""
+    """Soft delete: hidden everywhere, sessions revoked, the email stays reserved; never the
+    last active admin."""
     require_admin(caller)
     target = parse_user_id(user_id)
     expected = parse_if_match(if_match, target)
     now = services.clock.now()
-    async with services.db.transaction() as session:
+    values = {"deleted_at": now, "updated_at": now}
+    async with services.db.transaction() as session, keeping_an_admin(session, target, values):
         if not await users_repo.update_versioned(
-            session, target, {"deleted_at": now, "updated_at": now}, expected_version=expected
+            session, target, values, expected_version=expected
         ):
             raise await _why_not_written(session, target)
         await revoke_user_tokens(services, session, target, reason="deleted")

@@ -7,28 +7,55 @@ list items pay nothing.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any
 
+from graphql import GraphQLSchema
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 
 from core import metrics
 
-MAX_OPERATION_NAMES = 200  # client-chosen names: bounded, so label cardinality stays bounded
-_seen_names: set[str] = set()
+# The operation names a label may carry: the SDK's documents (client/client/operations.py; a
+# test holds this list to them), GraphiQL's introspection, and each root field's name in
+# PascalCase (`query Users { users ... }`), which `known_operations` adds from the schema. Any
+# other name is the client's choice, unbounded: it is labelled `other`, so a client cannot grow
+# the metrics without bound (nor, as before, take the 200 places there were for the first comers).
+SDK_OPERATIONS = frozenset(
+    {
+        "Me", "User", "Users", "UsersAfter", "Health", "Register", "Login", "Refresh", "Logout",
+        "LogoutAll", "CreateUser", "UpdateUser", "DeleteUser", "ExportUsers", "ExportJob",
+    }
+)  # fmt: skip
+TOOL_OPERATIONS = frozenset({"IntrospectionQuery"})
+MAX_OPERATION_NAME = 64
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 
 
-def operation_label(name: str | None) -> str:
+@lru_cache(maxsize=4)
+def known_operations(schema: GraphQLSchema) -> frozenset[str]:
+    """The names labelled as themselves on `schema`."""
+    roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
+    fields = {name for root in roots if root is not None for name in root.fields}
+    return SDK_OPERATIONS | TOOL_OPERATIONS | {name[:1].upper() + name[1:] for name in fields}
+
+
+def operation_label(name: str | None, known: frozenset[str]) -> str:
+    """The metrics label of an operation name: itself when known, else `other`."""
     if not name:
         return "anonymous"
-    if name in _seen_names:
-        return name
-    if len(_seen_names) < MAX_OPERATION_NAMES and len(name) <= 64 and name.isidentifier():
-        _seen_names.add(name)
-        return name
-    return "other"
+    return name if len(name) <= MAX_OPERATION_NAME and name in known else "other"
+
+
+def logged_operation(name: str | None) -> str:
+    """An operation name as the access log shows it: any well-formed name (a log line is not
+    a label, so unknown names are worth reading there), else `other`."""
+    if not name:
+        return "anonymous"
+    return name if len(name) <= MAX_OPERATION_NAME and _GRAPHQL_NAME.fullmatch(name) else "other"
 
 
 class TimedRootField(FieldExtension):

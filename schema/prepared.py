@@ -20,7 +20,7 @@ from strawberry.schema.schema import validate_document
 
 from core import metrics
 from schema.errors import error_code
-from schema.observability import operation_label
+from schema.observability import known_operations, logged_operation, operation_label
 
 CACHED_DOCUMENTS = 512
 Rules = tuple[type[ASTValidationRule], ...]
@@ -71,7 +71,7 @@ class PreparedOperations(SchemaExtension):
 def _record(context: Any, elapsed: float) -> None:
     """Latency by operation name and type, errors by code, and the operation for the access
     log line."""
-    name = operation_label(context.operation_name)
+    name = operation_label(context.operation_name, known_operations(context.schema._schema))
     try:
         kind = context.operation_type.value
     except Exception:  # the document did not parse: there is no operation type
@@ -82,4 +82,5 @@ def _record(context: Any, elapsed: float) -> None:
         metrics.GRAPHQL_ERRORS.labels(error_code(error)).inc()
     request = getattr(context.context, "request", None)
     if request is not None:
-        request.scope.setdefault("state", {})["graphql_operation"] = f"{kind} {name}"
+        logged = logged_operation(context.operation_name)
+        request.scope.setdefault("state", {})["graphql_operation"] = f"{kind} {logged}"

@@ -16,6 +16,7 @@ from persistence.redis import open_redis
 from resolvers.deps import Services
 from server.background import background
 from server.error_handlers import EXCEPTION_HANDLERS
+from server.graphiql import PREFIX as GRAPHIQL_ASSETS
 from server.graphiql import graphiql_assets
 from server.graphql_view import GraphQLView
 from server.health import health, ready
@@ -57,7 +58,9 @@ def create_app(settings: Settings) -> Starlette:
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(ObservabilityMiddleware),
-        Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
+        Middleware(
+            SecurityHeadersMiddleware, hsts=settings.is_prod, cacheable=(f"{GRAPHIQL_ASSETS}/",)
+        ),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),

@@ -1,29 +1,50 @@
-"""Background work of the API process: the export sweep, and the in-process export worker."""
+"""Background work of the API process: the export sweep, the purge of ended sessions, and the
+in-process export worker."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable
 
 from core.errors import AppError
 from persistence.queue import InProcessQueue
 from resolvers.deps import Services
 from resolvers.exports import run_export, sweep
+from resolvers.retention import purge_ended_sessions
 
 log = logging.getLogger("app.background")
 
 
+# Ended sessions are purged at start-up, then hourly: finding them scans `auth_sessions` (no
+# index on their end times), which every EXPORT_SWEEP_INTERVAL would be work for nothing.
+PURGE_EVERY = 3600.0
+
+
 async def _sweep_forever(services: Services) -> None:
+    purge_due = 0.0
     while True:
-        try:
-            await sweep(services)
-        except AppError as error:  # database down or not migrated: retried next interval
-            log.warning("export sweep skipped: %s", error.message)
-        except Exception:
-            log.exception("export sweep failed")
+        await _guarded("export sweep", sweep(services))
+        if time.monotonic() >= purge_due and await _guarded(
+            "session purge", purge_ended_sessions(services)
+        ):
+            purge_due = time.monotonic() + PURGE_EVERY
         await asyncio.sleep(services.settings.export_sweep_interval)
+
+
+async def _guarded(what: str, work: Awaitable[object]) -> bool:
+    """Run one piece of periodic work; a failure is logged and retried next interval."""
+    try:
+        await work
+    except AppError as error:  # database down or not migrated
+        log.warning("%s skipped: %s", what, error.message)
+    except Exception:
+        log.exception("%s failed", what)
+    else:
+        return True
+    return False
 
 
 async def _drain(services: Services, queue: InProcessQueue) -> None:
@@ -37,7 +58,7 @@ async def _drain(services: Services, queue: InProcessQueue) -> None:
 
 @contextlib.asynccontextmanager
 async def background(services: Services) -> AsyncIterator[None]:
-    """Run the sweep (and the in-process worker without Redis) for the lifetime of the app."""
+    """Run the sweeps (and the in-process worker without Redis) for the lifetime of the app."""
     tasks = [asyncio.create_task(_sweep_forever(services), name="export-sweep")]
     if isinstance(services.queue, InProcessQueue):
         tasks.append(asyncio.create_task(_drain(services, services.queue), name="export-worker"))

@@ -28,6 +28,7 @@ from schema.errors import format_error
 from schema.limits import QueryLimits, too_complex
 from schema.rules import credential_fields, one_credential_field_error
 from server.graphiql import graphiql_page
+from server.media_type import JSON, is_json
 
 
 def limits_of(settings: Settings) -> QueryLimits:
@@ -117,6 +118,13 @@ class GraphQLView(GraphQL[Context, None]):
             response=response,
         )
 
+    async def parse_http_body(self, request: Any) -> Any:
+        """A POST body is read only when its Content-Type is JSON as a media type (see
+        `server.media_type`); strawberry's own test is a substring one."""
+        if request.method == "POST" and not is_json(request.content_type):
+            raise HTTPException(415, "Unsupported Content-Type: send application/json")
+        return await super().parse_http_body(_JSONTyped(request))  # type: ignore[arg-type]
+
     async def execute_operation(
         self,
         request: Any,
@@ -180,9 +188,7 @@ def _plain_json(scope: Scope) -> bool:
             content_type = value
         elif name == b"accept":
             accept = value
-    return b"application/json" in content_type.lower() and not any(
-        kind in accept.lower() for kind in _STREAMING
-    )
+    return is_json(content_type) and not any(kind in accept.lower() for kind in _STREAMING)
 
 
 def _single_operation(body: bytes) -> tuple[str, dict[str, Any] | None, str | None, Any] | None:
@@ -218,6 +224,18 @@ def _replay(body: bytes) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
+
+
+class _JSONTyped:
+    """A request adapter whose JSON Content-Type (any case, any parameters) reads exactly
+    `application/json`, for strawberry's substring test; other types are left as they are."""
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+        self.content_type = JSON if is_json(request.content_type) else request.content_type
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
 
 
 def _batch_has_credentials(batch: list[GraphQLRequestData]) -> bool:

@@ -44,6 +44,7 @@ from client import (  # noqa: E402 - from the checkout, see above
     Forbidden,
     InternalError,
     InvalidCredentials,
+    LastAdmin,
     MissingAuthHeader,
     NetworkError,
     NotFound,
@@ -123,6 +124,7 @@ def test_every_document_is_valid_on_the_schema() -> None:
         ("USER_NOT_FOUND", UserNotFound),
         ("EMAIL_EXISTS", EmailExists),
         ("VERSION_CONFLICT", VersionConflict),
+        ("LAST_ADMIN", LastAdmin),
         ("PAYLOAD_TOO_LARGE", PayloadTooLarge),
         ("HTTP_ERROR", sdk_errors.HTTPError),
         ("QUERY_TOO_COMPLEX", QueryTooComplex),
@@ -290,6 +292,15 @@ async def test_admin_crud_with_etags(admin: AsyncAPIClient) -> None:
         await admin.create_user("Dup", ADMIN, PASSWORD)
 
 
+async def test_the_last_admin_stays_an_admin(admin: AsyncAPIClient) -> None:
+    me = await admin.get_current_user()
+    with pytest.raises(LastAdmin):
+        await admin.update_user(me["id"], role="user")
+    with pytest.raises(LastAdmin):
+        await admin.delete_user(me["id"])
+    assert (await admin.get_current_user())["role"] == "admin"
+
+
 async def test_list_users_takes_the_legacy_parameters(admin: AsyncAPIClient) -> None:
     for n in range(5):
         await admin.create_user(f"Member {n}", f"m{n}@example.com", PASSWORD)
@@ -366,6 +377,75 @@ async def test_export_job_lifecycle(
     if has_route(app, "/admin/jobs/{job_id}/download"):
         csv = await admin.download_export(done)
         assert b"exported@example.com" in csv and csv.count(b"\n") == 2
+
+
+class Origins(httpx.AsyncBaseTransport):
+    """Each host answered by its own in-process app: the API, and a stranger's server."""
+
+    def __init__(self, apps: dict[str, Any]) -> None:
+        self.hosts = {host: httpx.ASGITransport(app=app, client=PEER) for host, app in apps.items()}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.hosts[request.url.host].handle_async_request(request)
+
+
+def finished_job(download_url: str) -> Any:
+    return {"job_id": "j", "status": "finished", "download_url": download_url, "error": None}
+
+
+async def test_the_token_goes_only_to_the_apis_own_origin(
+    app: Starlette, accounts: Accounts
+) -> None:
+    """A `download_url` on another origin is fetched without the bearer token; the API's own
+    origin, given as a path or absolutely, gets it."""
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    seen: list[str | None] = []
+
+    async def stranger(request: Any) -> PlainTextResponse:
+        seen.append(request.headers.get("authorization"))
+        return PlainTextResponse("id,email\n")
+
+    elsewhere = Starlette(routes=[Route("/{path:path}", stranger)])
+    await accounts.user(ADMIN, role="admin")
+    transport = Origins({"testserver": app, "elsewhere.example": elsewhere})
+    async with AsyncAPIClient("http://testserver", transport=transport) as api:
+        await api.login(ADMIN, PASSWORD)
+        for url in (
+            "http://elsewhere.example/steal.csv",
+            "http://testserver@elsewhere.example/admin/jobs/j/download",
+        ):
+            assert await api.download_export(finished_job(url)) == b"id,email\n"
+        assert len(seen) == 2
+        assert not [header for header in seen if header and "Bearer" in header]
+        for own in ("/admin/jobs/nope/download", "http://testserver:80/admin/jobs/nope/download"):
+            with pytest.raises(NotFound):  # signed in: the API looked for the job
+                await api.download_export(finished_job(own))
+        with pytest.raises(MissingAuthHeader):  # another scheme is another origin
+            await api.download_export(finished_job("https://testserver/admin/jobs/nope/download"))
+
+
+def test_both_clients_sign_downloads_only_on_the_apis_origin() -> None:
+    """The rule both clients' downloads take their URL and headers from."""
+    from client.core import ClientCore
+
+    core = ClientCore(
+        "https://api.example/v1", user_agent=None, timeout=1, access_token="t", refresh_token=None
+    )
+    signed = {"Authorization": "Bearer t"}
+    assert core.download_target("/admin/jobs/j/download") == (
+        "https://api.example/v1/admin/jobs/j/download",
+        signed,
+    )
+    assert core.download_target("https://API.example:443/x")[1] == signed
+    for foreign in (
+        "http://api.example/x",
+        "https://api.example:8443/x",
+        "https://api.example.evil.test/x",
+        "https://api.example@evil.test/x",
+    ):
+        assert core.download_target(foreign) == (foreign, {}), foreign
 
 
 async def test_synchronous_csv_export(admin: AsyncAPIClient, app: Starlette) -> None:

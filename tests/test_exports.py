@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 import signal
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,27 @@ async def wait_for_status(
             return dict(job)
         assert asyncio.get_running_loop().time() < deadline, job
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def permissive_umask() -> Any:
+    """The usual umask (022): a file created without a mode is readable by every local user."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+async def test_export_files_are_readable_by_their_owner_only(
+    gql: GraphQLClient, accounts: Accounts, settings: Any, backend: str, permissive_umask: None
+) -> None:
+    admin = await accounts.admin_token()
+    started = (await gql(START, {}, token=admin))["data"]["exportUsers"]
+    await run_jobs(settings, backend)
+    job = await wait_for_status(gql, admin, started["id"], "FINISHED", "FAILED")
+    assert job["status"] == "FINISHED", job
+    path = Path(settings.export_dir) / f"{started['id']}.csv"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert b"admin@example.com" in path.read_bytes()
 
 
 async def test_export_lifecycle_and_csv(

@@ -87,6 +87,53 @@ async def test_form_and_text_posts_are_refused(http: httpx.AsyncClient) -> None:
         assert "health" not in response.text
 
 
+NOT_JSON = (
+    "text/plain; x=application/json",  # a form or `no-cors` fetch may send this
+    "text/plain;application/json",
+    "x-application/json",
+    "application/jsonp",
+    "application/json, text/plain",
+    "application/json garbage",
+)
+JSON_TYPES = ("application/json", "Application/JSON", 'application/json ; charset="utf-8"')
+# The short path answers a plain POST; asking for a stream sends it through strawberry's view.
+VIEWS = {"short path": {}, "full view": {"Accept": "multipart/mixed"}}
+
+
+@pytest.mark.parametrize("view", VIEWS)
+async def test_a_body_is_read_only_from_a_json_media_type(
+    http: httpx.AsyncClient, view: str
+) -> None:
+    """The Content-Type is parsed as a media type, not searched for `application/json`."""
+    body = b'{"query": "{ health { status } }"}'
+
+    async def post(content_type: str) -> httpx.Response:
+        headers = {"Content-Type": content_type, **VIEWS[view]}
+        return await http.post("/graphql", content=body, headers=headers)
+
+    refused = {content_type: await post(content_type) for content_type in NOT_JSON}
+    assert [kind for kind, answer in refused.items() if "health" in answer.text] == []
+    assert {answer.status_code for answer in refused.values()} == {415}
+    for content_type in JSON_TYPES:
+        response = await post(content_type)
+        assert response.status_code == 200, (content_type, response.text)
+        assert '"ok"' in response.text
+
+
+async def test_rest_bodies_are_read_only_from_a_json_media_type(http: httpx.AsyncClient) -> None:
+    body = b'{"email": "a@b.io", "password": "whatever1"}'
+    for content_type in NOT_JSON:
+        response = await http.post(
+            "/auth/login", content=body, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 415, content_type
+    for content_type in JSON_TYPES:
+        response = await http.post(
+            "/auth/login", content=body, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 401, content_type  # read, and the credentials are wrong
+
+
 async def test_array_batching_is_off(http: httpx.AsyncClient) -> None:
     batch = [{"query": "{ health { status } }"}] * 2
     response = await http.post("/graphql", json=batch)

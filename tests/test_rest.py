@@ -86,6 +86,47 @@ async def test_unexpected_failures_are_masked(
     assert response.headers["X-Request-ID"] == "req-500-test"
 
 
+async def test_a_failing_statement_logs_no_parameters(
+    app: Starlette, accounts: Accounts, monkeypatch: pytest.MonkeyPatch, every_log_line: list[str]
+) -> None:
+    """An unexpected database error is logged with its statement, never the values bound to it
+    (emails, names, password hashes)."""
+    from sqlalchemy import insert
+
+    from persistence.models import User
+    from resolvers import users
+
+    taken = await accounts.user("leaked@example.com", name="Leaky Name")
+
+    async def duplicate(services: Any, caller: Any) -> Any:
+        async with services.db.transaction() as session:  # the same id again: a real failure
+            await session.execute(
+                insert(User).values(
+                    id=taken.id,
+                    name="Leaky Name",
+                    email="leaked@example.com",
+                    password_hash="hash-never-logged",
+                    role="user",
+                    is_active=True,
+                    token_version=0,
+                    version=1,
+                    created_at=taken.created_at,
+                    updated_at=taken.created_at,
+                )
+            )
+
+    monkeypatch.setattr(users, "get_me", duplicate)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    before = len(every_log_line)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.get("/users/me", headers={"X-Request-ID": "sql-1"})
+    error_of(response, 500, "INTERNAL_ERROR")
+    logged = "\n".join(every_log_line[before:])
+    assert "INSERT INTO users" in logged and "sql-1" in logged  # the failure was logged
+    for value in ("leaked@example.com", "Leaky Name", "hash-never-logged"):
+        assert value not in logged
+
+
 # --- /auth/* ----------------------------------------------------------------------------------
 
 

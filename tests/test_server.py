@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import GraphQLClient, error_codes
+from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
 
 
 async def test_health_reports_each_backing_service(client: httpx.AsyncClient, backend: str) -> None:
@@ -147,3 +147,44 @@ async def test_a_client_that_leaves_mid_body_is_not_an_error(
     assert any(
         "client disconnected during request gone-1" in r.getMessage() for r in caplog.records
     )
+
+
+async def test_answers_with_tokens_or_accounts_are_never_stored(
+    client: httpx.AsyncClient, gql: GraphQLClient, accounts: Accounts
+) -> None:
+    """`Cache-Control: no-store` on GraphQL answers (tokens, accounts, errors alike) and on the
+    REST auth, users and admin routes; only the data-free GraphiQL assets may be cached."""
+    admin = {"Authorization": f"Bearer {await accounts.admin_token()}"}
+    user = await accounts.user("kept@example.com")
+    login = {"email": "kept@example.com", "password": PASSWORD}
+    pair = (await client.post("/auth/login", json=login)).json()["data"]
+    me = {"query": "{ me { email } }"}
+    answers = {
+        "graphql login": await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($e: String!, $p: String!) "
+                "{ login(email: $e, password: $p) { accessToken } }",
+                "variables": {"e": "kept@example.com", "p": PASSWORD},
+            },
+        ),
+        "graphql me": await client.post("/graphql", json=me, headers=admin),
+        "graphql error": await client.post("/graphql", json=me),
+        "rest login": await client.post("/auth/login", json=login),
+        "rest refresh": await client.post(
+            "/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        ),
+        "rest wrong password": await client.post("/auth/login", json={**login, "password": "no"}),
+        "rest me": await client.get("/auth/me", headers=admin),
+        "users me": await client.get("/users/me", headers=admin),
+        "users page": await client.get("/users", headers=admin),
+        "user": await client.get(f"/users/{user.id}", headers=admin),
+        "user patch": await client.patch(f"/users/{user.id}", json={"name": "Kept"}, headers=admin),
+        "users signed out": await client.get("/users"),
+        "job": await client.post("/admin/users/export", headers=admin),
+    }
+    stored = {name: r.headers.get("cache-control") for name, r in answers.items()}
+    assert stored == dict.fromkeys(answers, "no-store")
+    asset = await client.get("/graphql/static/start.js")
+    assert asset.status_code == 200
+    assert "no-store" not in asset.headers.get("cache-control", "")

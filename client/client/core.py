@@ -111,6 +111,21 @@ class ClientCore:
         """An absolute URL for a server path such as an export's `download_url`."""
         return path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
 
+    def download_target(self, path: str) -> tuple[str, dict[str, str]]:
+        """The URL of a download and its headers. The access token goes only to the API's own
+        origin (scheme, host and port): an absolute `download_url` elsewhere (a storage
+        bucket's signed link, or a stranger's server a tampered answer points at) is fetched
+        without it."""
+        url = self.url(path)
+        return url, self.auth_headers(origin(url) == origin(self.base_url))
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """The scheme, host and port of a URL, the default port spelled out."""
+    parsed = httpx.URL(url)
+    default = {"http": 80, "https": 443}.get(parsed.scheme)
+    return parsed.scheme, parsed.host, parsed.port or default
+
 
 class TokenHolder:
     """The public part both clients share: the token pair they keep, to save and to resume."""

@@ -15,6 +15,7 @@ SDKError                      anything this package raises
 │   │   └── UserNotFound      USER_NOT_FOUND
 │   ├── EmailExists           EMAIL_EXISTS
 │   ├── VersionConflict       VERSION_CONFLICT; .current_etag
+│   ├── LastAdmin             LAST_ADMIN (the change would leave no active admin)
 │   ├── PayloadTooLarge       PAYLOAD_TOO_LARGE
 │   ├── HTTPError             HTTP_ERROR (wrong method or content type)
 │   ├── QueryTooComplex       QUERY_TOO_COMPLEX
@@ -122,6 +123,10 @@ class VersionConflict(APIError):
         return None if value is None else str(value)
 
 
+class LastAdmin(APIError):
+    code = "LAST_ADMIN"
+
+
 class PayloadTooLarge(APIError):
     code = "PAYLOAD_TOO_LARGE"
 
@@ -189,6 +194,7 @@ _BY_CODE: dict[str, type[APIError]] = {
         UserNotFound,
         EmailExists,
         VersionConflict,
+        LastAdmin,
         PayloadTooLarge,
         HTTPError,
         QueryTooComplex,

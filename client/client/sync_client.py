@@ -232,9 +232,8 @@ class APIClient(TokenHolder):
             http = self._transport.client
             assert http is not None, "the client is closed"
             try:
-                response = http.get(
-                    self._core.url(path), params=params, headers=self._core.auth_headers(True)
-                )
+                url, headers = self._core.download_target(path)
+                response = http.get(url, params=params, headers=headers)
             except TRANSPORT_FAILURES as exc:
                 raise failure(exc) from exc
             return read_download(response)

@@ -1,4 +1,10 @@
-"""Security headers on every response."""
+"""Security headers on every response, `Cache-Control: no-store` included.
+
+No answer of this API may be kept by a browser or a shared cache: token pairs, accounts,
+pages of users, CSV exports, and errors that quote them (a conflict's etag). So every answer is
+`no-store` unless its route says otherwise; only `cacheable` path prefixes (static assets that
+hold no data) are left to their validators.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +23,9 @@ _API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, cacheable: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.cacheable = cacheable
         self.headers = dict(_BASE)
         if hsts:
             self.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
@@ -27,6 +34,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        private = not str(scope.get("path", "")).startswith(self.cacheable)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -35,6 +43,8 @@ class SecurityHeadersMiddleware:
                     headers.setdefault(name, value)
                 if "text/html" not in headers.get("content-type", ""):
                     headers.setdefault("Content-Security-Policy", _API_CSP)
+                if private:
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

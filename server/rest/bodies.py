@@ -11,6 +11,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from core.errors import AppError, ErrorCode, Problems, validation_error
+from server.media_type import is_json
 from server.rest.fields import FieldSpec, field_specs, refused_fields
 
 T = TypeVar("T")
@@ -22,8 +23,7 @@ Converter = Callable[[Problems, FieldSpec, Any], Any]
 
 async def read_json(request: Request) -> Any:
     """The decoded JSON body: 415 for another media type, 400 when it does not parse."""
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
+    if not is_json(request.headers.get("content-type")):
         raise AppError(ErrorCode.HTTP_ERROR, "Content-Type must be application/json", status=415)
     try:
         return orjson.loads(await request.body())

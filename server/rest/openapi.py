@@ -21,7 +21,7 @@ _ERRORS = {
     401: "MISSING_AUTH_HEADER, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED, ...",
     403: "FORBIDDEN",
     404: "USER_NOT_FOUND or NOT_FOUND",
-    409: "EMAIL_EXISTS or VERSION_CONFLICT (`details.current_etag`)",
+    409: "EMAIL_EXISTS, VERSION_CONFLICT (`details.current_etag`) or LAST_ADMIN",
     415: "HTTP_ERROR: the body must be application/json",
     429: "RATE_LIMITED, with `Retry-After`",
 }
