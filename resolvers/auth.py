@@ -64,16 +64,16 @@ async def register(
     await enforce_limit(
         services, caller, "register-ip", caller.ip, services.settings.register_rate_limit_ip
     )
+    check_new_account(services, name=name, email=email, password=password)
+    async with services.db.transaction() as session:
+        existing = await users_repo.get_by_email(session, normalise_email(email))
+    if existing is not None:  # a replay creates nothing, so it needs no admin token
+        return await _replay_registration(services, existing, password, role)
     if role != "user" and caller.auth_error is not None:
         raise caller.auth_error  # an admin's expired token: say so, so the client can refresh
     if role != "user" and (caller.principal is None or not caller.principal.is_admin):
         security_event(caller, "forbidden", action="register-admin")
         raise AppError(ErrorCode.FORBIDDEN, "Only an admin can create admin accounts")
-    check_new_account(services, name=name, email=email, password=password)
-    async with services.db.transaction() as session:
-        existing = await users_repo.get_by_email(session, normalise_email(email))
-    if existing is not None:
-        return await _replay_registration(services, existing, password)
     try:
         return await create_account(
             services,
@@ -90,12 +90,16 @@ async def register(
             existing = await users_repo.get_by_email(session, normalise_email(email))
         if existing is None:
             raise
-        return await _replay_registration(services, existing, password)
+        return await _replay_registration(services, existing, password, role)
 
 
-async def _replay_registration(services: Services, existing: User, password: str) -> User:
+async def _replay_registration(
+    services: Services, existing: User, password: str, role: str
+) -> User:
+    """The original answer for the same password and role; anything else is EMAIL_EXISTS
+    (never a change of role)."""
     same = await asyncio.to_thread(services.hasher.verify, existing.password_hash, password)
-    if not same or existing.deleted_at is not None:
+    if not same or existing.role != role or existing.deleted_at is not None:
         raise AppError(ErrorCode.EMAIL_EXISTS)
     return existing
 
