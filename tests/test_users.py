@@ -603,3 +603,48 @@ async def test_created_by_comes_from_the_cache_once_read(
     renamed = await gql("{ users(perPage: 10) { items { createdBy { name } } } }", token=admin)
     names = {u["createdBy"]["name"] for u in renamed["data"]["users"]["items"] if u["createdBy"]}
     assert names == {"Renamed"}
+
+
+async def test_update_user_answers_the_row_it_committed(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    """A full form sends the current email back: the answer is still the committed row, and
+    its etag is the next ifMatch (SQLAlchemy would hand back the copy the email check loaded)."""
+    target = await accounts.user("form@example.com", name="Before")
+    etag = target.etag
+    for version, name in ((2, "After"), (3, "After")):  # a change, then the same form again
+        form = {"name": name, "email": "form@example.com", "role": "USER", "isActive": True}
+        body = await gql(
+            UPDATE, {"id": str(target.id), "input": form, "ifMatch": etag}, token=admin
+        )
+        written = body["data"]["updateUser"]
+        assert (written["name"], written["version"]) == (name, version)
+        assert written["etag"] == f'"{target.id}-{version}"'
+        etag = written["etag"]
+        read = await gql(
+            "query($id: ID!) { user(id: $id) { name version etag } }",
+            {"id": str(target.id)},
+            token=admin,
+        )
+        assert read["data"]["user"] == {"name": name, "version": version, "etag": etag}
+
+
+async def test_default_and_desc_orders_are_the_items_returned(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    for name in ("Carol", "alice", "Bob"):
+        await accounts.user(f"{name.lower()}@example.org", name=name)
+    default = await gql(USERS, {}, token=admin)  # sort: DESC, sortBy: CREATED_AT
+    assert [u["name"] for u in default["data"]["users"]["items"]] == [
+        "Bob",
+        "alice",
+        "Carol",
+        "Ada User",  # the admin, made first
+    ]
+    by_name = await gql(USERS, {"sort": "DESC", "sortBy": "NAME"}, token=admin)
+    assert [u["name"] for u in by_name["data"]["users"]["items"]] == [
+        "Carol",
+        "Bob",
+        "alice",
+        "Ada User",
+    ]
