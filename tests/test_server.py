@@ -10,21 +10,47 @@ import httpx
 import pytest
 
 from tests.conftest import GraphQLClient, error_codes
+from tests.rest_helpers import data_of, error_of
 
 
-async def test_health_reports_each_backing_service(client: httpx.AsyncClient, backend: str) -> None:
-    response = await client.get("/health")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] == "ok"
-    expected = ("in-process", "in-process") if backend == "embedded" else ("ok", "rq")
-    assert (body["cache"], body["queue"]) == expected
+async def test_health_reports_each_backing_service_in_the_envelope(
+    client: httpx.AsyncClient, backend: str
+) -> None:
+    """The legacy `json_response`: `{success, data: {status, database, cache, queue}, error}`."""
+    cache, queue = ("in-process", "in-process") if backend == "embedded" else ("ok", "rq")
+    assert data_of(await client.get("/health")) == {
+        "status": "ok",
+        "database": "ok",
+        "cache": cache,
+        "queue": queue,
+    }
 
 
-async def test_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
-    response = await client.get("/ready")
-    assert response.status_code == 200
+async def test_ready_when_the_database_answers_in_the_envelope(
+    client: httpx.AsyncClient, backend: str
+) -> None:
+    cache, queue = ("in-process", "in-process") if backend == "embedded" else ("ok", "rq")
+    assert data_of(await client.get("/ready")) == {
+        "status": "ready",
+        "database": "ok",
+        "cache": cache,
+        "queue": queue,
+    }
+
+
+async def test_not_ready_while_draining_is_service_unavailable_in_the_envelope(
+    client: httpx.AsyncClient,
+) -> None:
+    from server.draining import DRAINING
+
+    DRAINING.set()
+    try:
+        response = await client.get("/ready")
+    finally:
+        DRAINING.clear()
+    error = error_of(response, 503, "SERVICE_UNAVAILABLE")
+    assert (error["details"]["status"], error["details"]["database"]) == ("draining", "ok")
+    assert data_of(await client.get("/ready"))["status"] == "ready"
 
 
 async def test_health_field_over_graphql(gql: GraphQLClient) -> None:
