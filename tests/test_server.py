@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import GraphQLClient, error_codes
+from server.app import create_app
+from tests.conftest import GraphQLClient, base_settings, error_codes
 from tests.rest_helpers import data_of, error_of
 
 
@@ -91,6 +95,7 @@ async def test_streamed_body_over_the_limit_is_refused(client: httpx.AsyncClient
         "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 413
+    assert error_codes(response.json()) == ["PAYLOAD_TOO_LARGE"]
 
 
 async def test_cors_preflight_answers_allowed_origins(client: httpx.AsyncClient) -> None:
@@ -173,3 +178,31 @@ async def test_a_client_that_leaves_mid_body_is_not_an_error(
     assert any(
         "client disconnected during request gone-1" in r.getMessage() for r in caplog.records
     )
+
+
+async def test_a_database_that_does_not_answer_is_service_unavailable_in_the_envelope(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """The embedded default's outage: another process holds the SQLite file locked. REST answers
+    503 SERVICE_UNAVAILABLE in the legacy envelope after DB_TIMEOUT, and recovers."""
+    db_file = tmp_path / "app.db"
+    shutil.copy(sqlite_template, db_file)
+    settings = base_settings(
+        database_url=f"sqlite:///{db_file}", export_dir=str(tmp_path / "e"), db_timeout=0.5
+    )
+    app = create_app(settings)
+    grace = {"name": "Grace", "email": "grace@example.com", "password": "a long passphrase"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            holder = sqlite3.connect(db_file, isolation_level=None)
+            holder.execute("BEGIN EXCLUSIVE")
+            try:
+                register = await http.post("/auth/register", json=grace)
+                ready = await http.get("/ready")
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            error_of(register, 503, "SERVICE_UNAVAILABLE")
+            assert error_of(ready, 503, "SERVICE_UNAVAILABLE")["details"]["database"] == "down"
+            assert data_of(await http.post("/auth/register", json=grace), 201)["name"] == "Grace"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
 
+from persistence import users as users_repo
+from resolvers.deps import Caller, Principal
+from schema.users_types import UserType
 from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
 
 USER_FIELDS = "id name email role isActive version etag createdAt updatedAt deletedAt"
@@ -107,6 +111,23 @@ async def test_deleted_at_and_created_by_are_admin_only(
         '{ users(filter: {email: "made@"}) { items { createdBy { email } } } }', token=admin
     )
     assert listed["data"]["users"]["items"] == [{"createdBy": {"email": "boss@example.com"}}]
+    # deletedAt: no query lets a non-admin reach a deleted row, so the field itself is asked,
+    # on a deleted row, once for each kind of caller; admins also read it over the API.
+    gone = await accounts.user("gone@example.com")
+    assert "errors" not in await gql(DELETE, {"id": str(gone.id)}, token=admin)
+    deleted = await gql(
+        '{ users(filter: {email: "gone@", includeDeleted: true}) { items { deletedAt } } }',
+        token=admin,
+    )
+    assert deleted["data"]["users"]["items"][0]["deletedAt"] is not None
+    async with accounts.services.db.transaction() as session:
+        row = await users_repo.get(session, gone.id, include_deleted=True)
+    assert row is not None and row.deleted_at is not None
+    shown = UserType.from_row(row)
+    for role, expected in (("admin", row.deleted_at), ("user", None)):
+        caller = Caller("req", principal=Principal(user_id=1, role=role, session_id="s"))
+        info: Any = SimpleNamespace(context=SimpleNamespace(caller=caller))
+        assert shown.deleted_at(info) == expected, role
 
 
 async def test_version_bumps_and_stale_if_match_writes_nothing(
@@ -133,12 +154,19 @@ async def test_version_bumps_and_stale_if_match_writes_nothing(
         {"id": str(target.id), "input": {"name": "Two"}, "ifMatch": first_user["etag"]},
         token=admin,
     )
+    etag = fresh["data"]["updateUser"]["etag"]
     assert fresh["data"]["updateUser"]["name"] == "Two"
-    for form in (first_user["etag"].strip('"'), "*"):  # bare and wildcard forms
+    for form, name in ((etag.strip('"'), "Three"), ("*", "Four")):  # the bare and wildcard forms
         ok = await gql(
-            UPDATE, {"id": str(target.id), "input": {"name": "Three"}, "ifMatch": form}, token=admin
+            UPDATE, {"id": str(target.id), "input": {"name": name}, "ifMatch": form}, token=admin
         )
-        assert ("errors" in ok) == (form != "*")
+        assert ok["data"]["updateUser"]["name"] == name, (form, ok)
+    stale_bare = await gql(
+        UPDATE,
+        {"id": str(target.id), "input": {"name": "Five"}, "ifMatch": etag.strip('"')},
+        token=admin,
+    )
+    assert error_codes(stale_bare) == ["VERSION_CONFLICT"]  # a bare tag is still checked
 
 
 async def test_concurrent_writers_one_wins(
