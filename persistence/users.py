@@ -47,7 +47,10 @@ async def get_many(reader: Reader, ids: Iterable[int]) -> dict[int, User]:
 
 
 async def get(session: AsyncSession, user_id: int, *, include_deleted: bool = False) -> User | None:
-    query = select(User).where(User.id == user_id)
+    """The row as the database holds it now. `populate_existing`: a session that already holds
+    the row (an email check loaded it) would otherwise hand back its copy from before an
+    `UPDATE` it just ran, and a write would answer the old version and ETag."""
+    query = select(User).where(User.id == user_id).execution_options(populate_existing=True)
     if not include_deleted:
         query = query.where(User.deleted_at.is_(None))
     return (await session.scalars(query)).first()

@@ -34,17 +34,17 @@ async def register(
 ) -> User:
     """Public sign-up; idempotent for the same email and password (contract section 3)."""
     await limit_client(services, caller, "register-ip", services.settings.register_rate_limit_ip)
+    check_new_account(services, name=name, email=email, password=password)
+    email = normalise_email(email)
+    async with services.db.transaction() as session:
+        existing = await users_repo.get_by_email(session, email)
+    if existing is not None:  # a replay creates nothing, so it needs no admin token
+        return await _replay_registration(services, caller, existing, password, role)
     if role != "user" and caller.auth_error is not None:
         raise caller.auth_error  # an admin's expired token: say so, so the client can refresh
     if role != "user" and (caller.principal is None or not caller.principal.is_admin):
         security_event(caller, "forbidden", action="register-admin")
         raise AppError(ErrorCode.FORBIDDEN, "Only an admin can create admin accounts")
-    check_new_account(services, name=name, email=email, password=password)
-    email = normalise_email(email)
-    async with services.db.transaction() as session:
-        existing = await users_repo.get_by_email(session, email)
-    if existing is not None:
-        return await _replay_registration(services, caller, existing, password)
     try:
         return await create_account(
             services,
@@ -61,16 +61,19 @@ async def register(
             existing = await users_repo.get_by_email(session, email)
         if existing is None:
             raise
-        return await _replay_registration(services, caller, existing, password)
+        return await _replay_registration(services, caller, existing, password, role)
 
 
 async def _replay_registration(
-    services: Services, caller: Caller, existing: User, password: str
+    services: Services, caller: Caller, existing: User, password: str, role: str
 ) -> User:
     """Registering a taken email is a sign-in attempt: it spends that account's budgets as a
-    failed login does, and replays only with its password, for an active account."""
+    failed login does, and replays the original answer only with its password and its own
+    role, for an active account; anything else is EMAIL_EXISTS (never a change of role)."""
     async with sign_in_attempt(services, caller, existing.email) as attempt:
         if await attempt.verify(existing, password):
+            if existing.role != role:
+                raise AppError(ErrorCode.EMAIL_EXISTS)
             return existing
     security_event(caller, "login_failed", door="register")
     raise AppError(ErrorCode.EMAIL_EXISTS)

@@ -28,11 +28,6 @@ async def check_health(services: Services) -> HealthReport:
     return HealthReport(database, "ok" if redis_ok else "down", "rq" if redis_ok else "down")
 
 
-async def is_ready(services: Services) -> bool:
-    """Ready means the database answers; Redis failures degrade but do not stop service."""
-    return await services.db.ping()
-
-
 async def _redis_answers(services: Services) -> bool:
     assert services.redis is not None
     try:

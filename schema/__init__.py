@@ -42,13 +42,15 @@ def build_schema(
     limits: QueryLimits | None = None, *, introspection: bool = True, batch_limit: int = 0
 ) -> AppSchema:
     """The schema; `limits` and `introspection` change what is accepted, never the SDL."""
-    rules: list[type[ASTValidationRule]] = [
-        OneCredentialFieldPerOperation,
-        limits_rule(limits or QueryLimits()),
-    ]
+    limits = limits or QueryLimits()
+    rules: list[type[ASTValidationRule]] = []
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    max_tokens = (limits or QueryLimits()).tokens
+    checks = PreparedOperations.factory(
+        max_tokens=limits.tokens,
+        limits=[OneCredentialFieldPerOperation, limits_rule(limits)],
+        rules=rules,
+    )
     return AppSchema(
         query=Query,
         mutation=Mutation,
@@ -57,5 +59,5 @@ def build_schema(
             disable_field_suggestions=not introspection,
             batching_config={"max_operations": batch_limit} if batch_limit > 0 else None,
         ),
-        extensions=[PreparedOperations.factory(max_tokens=max_tokens, rules=rules)],
+        extensions=[checks],
     )

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    DirectiveNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
@@ -36,6 +35,9 @@ class QueryLimits:
     depth: int = 10
     aliases: int = 15
     directives: int = 20
+    # The executable directives are @skip and @include, neither repeatable: more than a few on
+    # one field is an amplification attack (graphql-cop's "Directive Overloading").
+    directives_per_location: int = 3
     root_fields: int = 10
     cost: int = 5000
     tokens: int = 2000
@@ -127,8 +129,15 @@ def limits_rule(limits: QueryLimits) -> type[ValidationRule]:
                     return
 
         def enter_document(self, node: Node, *_: Any) -> None:
-            count = _count_directives(node)
-            if count > limits.directives:
+            count, most = _count_directives(node)
+            if most > limits.directives_per_location:
+                self.report_error(
+                    too_complex(
+                        f"A location carries {most} directives; the limit is "
+                        f"{limits.directives_per_location}"
+                    )
+                )
+            elif count > limits.directives:
                 self.report_error(
                     too_complex(
                         f"Document has {count} directives; the limit is {limits.directives}"
@@ -138,15 +147,16 @@ def limits_rule(limits: QueryLimits) -> type[ValidationRule]:
     return QueryLimitsRule
 
 
-def _count_directives(node: Node) -> int:
-    count = 0
+def _count_directives(node: Node) -> tuple[int, int]:
+    """(directives in the document, the most on any one location)."""
+    count = most = 0
     stack: list[Any] = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, DirectiveNode):
-            count += 1
         if isinstance(current, Node):
+            here = getattr(current, "directives", None) or ()
+            count, most = count + len(here), max(most, len(here))
             stack.extend(getattr(current, key) for key in current.keys)
         elif isinstance(current, (list, tuple)):
             stack.extend(current)
-    return count
+    return count, most

@@ -11,9 +11,10 @@ from graphql import GraphQLError, parse
 from graphql.error import GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -28,6 +29,13 @@ from schema.errors import format_error
 from schema.limits import QueryLimits, too_complex
 from schema.rules import credential_fields, one_credential_field_error
 from server.graphiql import graphiql_page
+from server.graphql_requests import (
+    check_media_type,
+    plain_json,
+    refusal,
+    replay,
+    single_operation,
+)
 from server.media_type import JSON, is_json
 
 
@@ -59,22 +67,32 @@ class GraphQLView(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Single JSON operations over POST (what every client sends) take a short path;
         anything else, or anything unusual about one, goes through strawberry's full view."""
-        if scope["type"] == "http" and scope["method"] == "POST" and _plain_json(scope):
-            await self._single_json_post(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        short = scope["method"] == "POST" and plain_json(scope)
+        await self.answer(scope, receive, send, short_path=short)
 
-    async def _single_json_post(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, receive: Receive, send: Send, *, short_path: bool) -> None:
+        """One request through the short path or the full view (a differential test holds the
+        two equal); a refused request is a GraphQL error with a section 4 code, never text."""
+        request = Request(scope, receive)
+        try:
+            check_media_type(scope)
+            response = await (self._single_json_post(request) if short_path else self.run(request))
+        except HTTPException as exc:
+            response = refusal(scope, exc)
+        await response(scope, receive, send)
+
+    async def _single_json_post(self, request: Request) -> Response:
         """What `strawberry.http.AsyncBaseHTTPView.run` does for one JSON operation over POST,
         without the steps that cannot apply to it (subscriptions, multipart, IDE, GET rules):
         they were 15 % of a `me` request's CPU. Bodies it does not recognise as one well-formed
         operation are replayed to the full view, so every refusal stays strawberry's own."""
-        request = Request(scope, receive)
         body = await request.body()
-        operation = _single_operation(body)
+        operation = single_operation(body)
         if operation is None:
-            await super().__call__(scope, _replay(body), send)
-            return
+            return await self.run(Request(request.scope, replay(body)))
         query, variables, operation_name, extensions = operation
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
@@ -91,13 +109,12 @@ class GraphQLView(GraphQL[Context, None]):
         except TimeoutError:
             error = too_complex(f"Query execution exceeded {self.timeout:g} seconds")
             result = ExecutionResult(data=None, errors=[error])
-        except (CannotGetOperationTypeError, InvalidOperationTypeError):
-            await super().__call__(scope, _replay(body), send)  # strawberry's 400, its words
-            return
+        except (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError):
+            return await self.run(Request(request.scope, replay(body)))  # strawberry's words
         if not isinstance(result, ExecutionResult):  # the schema has no streaming operations
             raise TypeError(f"unexpected {type(result).__name__} for a single JSON operation")
         response_data = await self.process_result(request, result)
-        await self.create_response(response_data, sub_response)(scope, receive, send)
+        return self.create_response(response_data, sub_response)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our GraphiQL page: assets from this server, so it works offline under a strict CSP."""
@@ -177,53 +194,6 @@ class GraphQLView(GraphQL[Context, None]):
 
 
 _POST_OPERATIONS = OperationType.from_http("POST")
-_STREAMING = (b"multipart/", b"text/event-stream")
-
-
-def _plain_json(scope: Scope) -> bool:
-    """A JSON body, and an answer wanted as one JSON document (not a stream)."""
-    content_type = accept = b""
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            content_type = value
-        elif name == b"accept":
-            accept = value
-    return is_json(content_type) and not any(kind in accept.lower() for kind in _STREAMING)
-
-
-def _single_operation(body: bytes) -> tuple[str, dict[str, Any] | None, str | None, Any] | None:
-    """`(query, variables, operationName, extensions)` of a body holding one well-formed
-    operation, else None (the full view then answers it, refusals included)."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    query, variables = data.get("query"), data.get("variables")
-    name, extensions = data.get("operationName"), data.get("extensions")
-    if (
-        not isinstance(query, str)
-        or not isinstance(variables, dict | None)
-        or not isinstance(name, str | None)
-        or not isinstance(extensions, dict | None)
-    ):
-        return None
-    return query, variables, name, extensions
-
-
-def _replay(body: bytes) -> Receive:
-    """A `receive` that hands the already-read body to another reader."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 class _JSONTyped:

@@ -41,6 +41,7 @@ def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]
     body = response.json()
     assert set(body) == {"success", "data", "error"}
     assert body["success"] is False and body["data"] is None, body
+    assert set(body["error"]) == {"code", "message", "details"}, body  # no legacy `detals`
     assert body["error"]["code"] == code, body
     error: dict[str, Any] = body["error"]
     return error

@@ -239,9 +239,50 @@ async def test_sigterm_lets_the_worker_finish_its_job(
     assert (done.status, done.row_count) == ("finished", 150_001)
 
 
+@pytest.mark.mysql_only  # a real rq worker process, killed while it runs the job
 async def test_a_killed_workers_job_is_retried(
     accounts: Accounts, settings: Any, backend: str
 ) -> None:
+    services = accounts.services
+    admin = await accounts.user("a@example.com", role="admin")
+    await seed_many(services, 150_000)
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    worker = rq_worker(settings)  # rq's SimpleWorker: the job runs in this very process
+    try:
+        for _ in range(600):
+            async with services.db.transaction() as session:
+                row = await jobs_repo.get(session, job.id)
+            if row is not None and row.status == "started":
+                break
+            await asyncio.sleep(0.05)
+        assert worker.poll() is None, "the worker finished before it could be killed"
+        worker.kill()  # SIGKILL: no cleanup, no status written
+        await asyncio.to_thread(worker.wait, 30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == -signal.SIGKILL
+    async with services.db.transaction() as session:
+        lost = await jobs_repo.get(session, job.id)
+    assert lost is not None and (lost.status, lost.attempts) == ("started", 1)
+    services.clock = LaterClock(settings.export_lease + 1)
+    await exports.sweep(services)  # no heartbeat for a lease: back to QUEUED with a backoff
+    services.clock = LaterClock(settings.export_lease + 60)
+    await exports.sweep(services)  # backoff over: enqueued again
+    await run_jobs(settings, backend)
+    async with services.db.transaction() as session:
+        done = await jobs_repo.get(session, job.id)
+    assert done is not None
+    assert (done.status, done.attempts, done.row_count) == ("finished", 2, 150_001)
+
+
+async def test_a_job_whose_worker_was_lost_is_retried(
+    accounts: Accounts, settings: Any, backend: str
+) -> None:
+    """The sweep's half of a lost worker, on both backends: a claimed job whose lease ran out
+    (the killed process is the test above, on MySQL)."""
     services = accounts.services
     admin = await accounts.user("a@example.com", role="admin")
     job = await exports.request_export(

@@ -228,6 +228,7 @@ async def test_oversized_bodies_are_refused(
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 413
+    assert error_codes(response.json()) == ["PAYLOAD_TOO_LARGE"]
 
 
 async def test_unexpected_errors_are_masked_and_logged_once(

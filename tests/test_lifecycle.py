@@ -22,6 +22,7 @@ from core.settings import Settings
 from persistence.db import PING_AFTER_IDLE_SECONDS
 from server.app import create_app
 from tests.conftest import Accounts, GraphQLClient, error_codes
+from tests.rest_helpers import bearer, data_of, error_of
 from tests.tcp_proxy import TCPProxy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,8 +143,14 @@ async def test_database_outage_and_recovery(proxied: tuple[Settings, TCPProxy, T
         token = await Accounts(app, gql).admin_token()
         assert (await http.get("/ready")).status_code == 200
         db_proxy.cut()  # MySQL stops
-        assert (await http.get("/ready")).status_code == 503
+        not_ready = error_of(await http.get("/ready"), 503, "SERVICE_UNAVAILABLE")
+        assert (not_ready["details"]["status"], not_ready["details"]["database"]) == (
+            "unavailable",
+            "down",
+        )
         assert error_codes(await gql("{ me { id } }", token=token)) == ["SERVICE_UNAVAILABLE"]
+        for path in ("/users", "/auth/me"):  # REST answers the outage in the legacy envelope
+            error_of(await http.get(path, headers=bearer(token)), 503, "SERVICE_UNAVAILABLE")
         db_proxy.restore()  # MySQL is back: the failed statement invalidated the pool
         assert (await http.get("/ready")).status_code == 200
         assert "errors" not in await gql("{ users { pageInfo { total } } }", token=token)
@@ -189,8 +196,8 @@ async def test_redis_outage_degrades_and_recovers(
         accounts = Accounts(app, gql)
         await accounts.user("u@example.com")
         redis_proxy.cut()
-        health = (await http.get("/health")).json()
-        assert (health["database"], health["cache"]) == ("ok", "down")
+        health = data_of(await http.get("/health"))  # degraded, still 200 in the envelope
+        assert (health["status"], health["database"], health["cache"]) == ("degraded", "ok", "down")
         assert (await http.get("/ready")).status_code == 200
         started = time.monotonic()
         pair = await accounts.login("u@example.com")  # limits count in process meanwhile
@@ -198,10 +205,10 @@ async def test_redis_outage_degrades_and_recovers(
         assert "errors" not in await gql("{ me { id } }", token=pair["accessToken"])
         redis_proxy.restore()
         for _ in range(30):
-            if (await http.get("/health")).json()["cache"] == "ok":
+            if (await http.get("/health")).json()["data"]["cache"] == "ok":
                 break
             await asyncio.sleep(0.1)
-        assert (await http.get("/health")).json()["cache"] == "ok"
+        assert data_of(await http.get("/health"))["cache"] == "ok"
 
 
 async def test_metrics_after_a_scripted_session(

@@ -119,6 +119,20 @@ async def test_list_users_pages_sorts_and_filters(
     )
 
 
+async def test_default_and_desc_orders_are_the_items_returned(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    for name in ("Carol", "alice", "Bob"):
+        await new_user(client, admin, f"{name.lower()}@corp.example", name=name)
+    newest_first = data_of(await client.get("/users", headers=admin))["items"]  # desc, created_at
+    assert [u["name"] for u in newest_first] == ["Bob", "alice", "Carol", "Ada User"]
+    by_name = await client.get("/users", params={"sort": "desc", "sort_by": "name"}, headers=admin)
+    assert [u["name"] for u in data_of(by_name)["items"]] == ["Carol", "Bob", "alice", "Ada User"]
+    by_id = await client.get("/users", params={"sort": "desc", "sort_by": "id"}, headers=admin)
+    ids = [u["id"] for u in data_of(by_id)["items"]]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 4
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -207,13 +221,18 @@ async def test_stale_if_match_is_a_conflict_and_writes_nothing(
     assert (current["name"], current["email"], current["version"]) == ("First", user["email"], 2)
 
 
-async def test_put_needs_name_and_email(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+async def test_put_takes_the_fields_patch_takes(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """The legacy `UpdateUserSchema` required no field: PUT changes what it is given."""
     user = await new_user(client, admin)
     one = f"/users/{user['id']}"
-    partial = await client.put(one, json={"name": "Only a name"}, headers=admin)
-    assert error_of(partial, 400, "VALIDATION_ERROR")["details"] == {
-        "email": ["Missing data for required field"]
-    }
+    renamed = data_of(await client.put(one, json={"name": "Only a name"}, headers=admin))
+    assert (renamed["name"], renamed["email"], renamed["version"]) == (
+        "Only a name",
+        user["email"],
+        2,
+    )
     replaced = data_of(
         await client.put(
             one,
@@ -227,6 +246,32 @@ async def test_put_needs_name_and_email(client: httpx.AsyncClient, admin: dict[s
         "admin",
     )
     assert replaced["is_active"] is True  # omitted optional fields stay as they are
+    assert data_of(await client.put(one, json={}, headers=admin))["version"] == 3  # no change
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+async def test_a_write_answers_the_row_it_committed(
+    client: httpx.AsyncClient, admin: dict[str, str], method: str
+) -> None:
+    """A full form sends the current email back: the answer is still the new row (SQLAlchemy
+    would hand back the copy the email check loaded), and its ETag is the next If-Match."""
+    user = await new_user(client, admin)
+    one = f"/users/{user['id']}"
+    etag = f'"{user["id"]}-1"'
+    for version, name in ((2, "Ada L."), (3, "Ada L.")):  # a change, then no change at all
+        body = {"name": name, "email": user["email"], "role": "user", "is_active": True}
+        response = await client.request(method, one, json=body, headers={**admin, "If-Match": etag})
+        written = data_of(response)
+        etag = response.headers["ETag"]
+        assert (written["name"], written["version"], etag) == (
+            name,
+            version,
+            f'"{user["id"]}-{version}"',
+        )
+        assert written == data_of(await client.get(one, headers=admin))
+    assert data_of(
+        await client.patch(one, json={"name": "Next"}, headers={**admin, "If-Match": etag})
+    )
 
 
 async def test_update_refuses_unknown_and_read_only_fields(

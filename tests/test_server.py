@@ -3,28 +3,58 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
+from server.app import create_app
+from tests.conftest import PASSWORD, Accounts, GraphQLClient, base_settings, error_codes
+from tests.rest_helpers import data_of, error_of
 
 
-async def test_health_reports_each_backing_service(client: httpx.AsyncClient, backend: str) -> None:
-    response = await client.get("/health")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] == "ok"
-    expected = ("in-process", "in-process") if backend == "embedded" else ("ok", "rq")
-    assert (body["cache"], body["queue"]) == expected
+async def test_health_reports_each_backing_service_in_the_envelope(
+    client: httpx.AsyncClient, backend: str
+) -> None:
+    """The legacy `json_response`: `{success, data: {status, database, cache, queue}, error}`."""
+    cache, queue = ("in-process", "in-process") if backend == "embedded" else ("ok", "rq")
+    assert data_of(await client.get("/health")) == {
+        "status": "ok",
+        "database": "ok",
+        "cache": cache,
+        "queue": queue,
+    }
 
 
-async def test_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
-    response = await client.get("/ready")
-    assert response.status_code == 200
+async def test_ready_when_the_database_answers_in_the_envelope(
+    client: httpx.AsyncClient, backend: str
+) -> None:
+    cache, queue = ("in-process", "in-process") if backend == "embedded" else ("ok", "rq")
+    assert data_of(await client.get("/ready")) == {
+        "status": "ready",
+        "database": "ok",
+        "cache": cache,
+        "queue": queue,
+    }
+
+
+async def test_not_ready_while_draining_is_service_unavailable_in_the_envelope(
+    client: httpx.AsyncClient,
+) -> None:
+    from server.draining import DRAINING
+
+    DRAINING.set()
+    try:
+        response = await client.get("/ready")
+    finally:
+        DRAINING.clear()
+    error = error_of(response, 503, "SERVICE_UNAVAILABLE")
+    assert (error["details"]["status"], error["details"]["database"]) == ("draining", "ok")
+    assert data_of(await client.get("/ready"))["status"] == "ready"
 
 
 async def test_health_field_over_graphql(gql: GraphQLClient) -> None:
@@ -65,6 +95,7 @@ async def test_streamed_body_over_the_limit_is_refused(client: httpx.AsyncClient
         "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 413
+    assert error_codes(response.json()) == ["PAYLOAD_TOO_LARGE"]
 
 
 async def test_cors_preflight_answers_allowed_origins(client: httpx.AsyncClient) -> None:
@@ -188,3 +219,31 @@ async def test_answers_with_tokens_or_accounts_are_never_stored(
     asset = await client.get("/graphql/static/start.js")
     assert asset.status_code == 200
     assert "no-store" not in asset.headers.get("cache-control", "")
+
+
+async def test_a_database_that_does_not_answer_is_service_unavailable_in_the_envelope(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """The embedded default's outage: another process holds the SQLite file locked. REST answers
+    503 SERVICE_UNAVAILABLE in the legacy envelope after DB_TIMEOUT, and recovers."""
+    db_file = tmp_path / "app.db"
+    shutil.copy(sqlite_template, db_file)
+    settings = base_settings(
+        database_url=f"sqlite:///{db_file}", export_dir=str(tmp_path / "e"), db_timeout=0.5
+    )
+    app = create_app(settings)
+    grace = {"name": "Grace", "email": "grace@example.com", "password": "a long passphrase"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            holder = sqlite3.connect(db_file, isolation_level=None)
+            holder.execute("BEGIN EXCLUSIVE")
+            try:
+                register = await http.post("/auth/register", json=grace)
+                ready = await http.get("/ready")
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            error_of(register, 503, "SERVICE_UNAVAILABLE")
+            assert error_of(ready, 503, "SERVICE_UNAVAILABLE")["details"]["database"] == "down"
+            assert data_of(await http.post("/auth/register", json=grace), 201)["name"] == "Grace"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
 
+from persistence import users as users_repo
+from resolvers.deps import Caller, Principal
+from schema.users_types import UserType
 from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
 
 USER_FIELDS = "id name email role isActive version etag createdAt updatedAt deletedAt"
@@ -107,6 +111,23 @@ async def test_deleted_at_and_created_by_are_admin_only(
         '{ users(filter: {email: "made@"}) { items { createdBy { email } } } }', token=admin
     )
     assert listed["data"]["users"]["items"] == [{"createdBy": {"email": "boss@example.com"}}]
+    # deletedAt: no query lets a non-admin reach a deleted row, so the field itself is asked,
+    # on a deleted row, once for each kind of caller; admins also read it over the API.
+    gone = await accounts.user("gone@example.com")
+    assert "errors" not in await gql(DELETE, {"id": str(gone.id)}, token=admin)
+    deleted = await gql(
+        '{ users(filter: {email: "gone@", includeDeleted: true}) { items { deletedAt } } }',
+        token=admin,
+    )
+    assert deleted["data"]["users"]["items"][0]["deletedAt"] is not None
+    async with accounts.services.db.transaction() as session:
+        row = await users_repo.get(session, gone.id, include_deleted=True)
+    assert row is not None and row.deleted_at is not None
+    shown = UserType.from_row(row)
+    for role, expected in (("admin", row.deleted_at), ("user", None)):
+        caller = Caller("req", principal=Principal(user_id=1, role=role, session_id="s"))
+        info: Any = SimpleNamespace(context=SimpleNamespace(caller=caller))
+        assert shown.deleted_at(info) == expected, role
 
 
 async def test_version_bumps_and_stale_if_match_writes_nothing(
@@ -133,12 +154,19 @@ async def test_version_bumps_and_stale_if_match_writes_nothing(
         {"id": str(target.id), "input": {"name": "Two"}, "ifMatch": first_user["etag"]},
         token=admin,
     )
+    etag = fresh["data"]["updateUser"]["etag"]
     assert fresh["data"]["updateUser"]["name"] == "Two"
-    for form in (first_user["etag"].strip('"'), "*"):  # bare and wildcard forms
+    for form, name in ((etag.strip('"'), "Three"), ("*", "Four")):  # the bare and wildcard forms
         ok = await gql(
-            UPDATE, {"id": str(target.id), "input": {"name": "Three"}, "ifMatch": form}, token=admin
+            UPDATE, {"id": str(target.id), "input": {"name": name}, "ifMatch": form}, token=admin
         )
-        assert ("errors" in ok) == (form != "*")
+        assert ok["data"]["updateUser"]["name"] == name, (form, ok)
+    stale_bare = await gql(
+        UPDATE,
+        {"id": str(target.id), "input": {"name": "Five"}, "ifMatch": etag.strip('"')},
+        token=admin,
+    )
+    assert error_codes(stale_bare) == ["VERSION_CONFLICT"]  # a bare tag is still checked
 
 
 async def test_concurrent_writers_one_wins(
@@ -603,3 +631,48 @@ async def test_created_by_comes_from_the_cache_once_read(
     renamed = await gql("{ users(perPage: 10) { items { createdBy { name } } } }", token=admin)
     names = {u["createdBy"]["name"] for u in renamed["data"]["users"]["items"] if u["createdBy"]}
     assert names == {"Renamed"}
+
+
+async def test_update_user_answers_the_row_it_committed(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    """A full form sends the current email back: the answer is still the committed row, and
+    its etag is the next ifMatch (SQLAlchemy would hand back the copy the email check loaded)."""
+    target = await accounts.user("form@example.com", name="Before")
+    etag = target.etag
+    for version, name in ((2, "After"), (3, "After")):  # a change, then the same form again
+        form = {"name": name, "email": "form@example.com", "role": "USER", "isActive": True}
+        body = await gql(
+            UPDATE, {"id": str(target.id), "input": form, "ifMatch": etag}, token=admin
+        )
+        written = body["data"]["updateUser"]
+        assert (written["name"], written["version"]) == (name, version)
+        assert written["etag"] == f'"{target.id}-{version}"'
+        etag = written["etag"]
+        read = await gql(
+            "query($id: ID!) { user(id: $id) { name version etag } }",
+            {"id": str(target.id)},
+            token=admin,
+        )
+        assert read["data"]["user"] == {"name": name, "version": version, "etag": etag}
+
+
+async def test_default_and_desc_orders_are_the_items_returned(
+    gql: GraphQLClient, accounts: Accounts, admin: str
+) -> None:
+    for name in ("Carol", "alice", "Bob"):
+        await accounts.user(f"{name.lower()}@example.org", name=name)
+    default = await gql(USERS, {}, token=admin)  # sort: DESC, sortBy: CREATED_AT
+    assert [u["name"] for u in default["data"]["users"]["items"]] == [
+        "Bob",
+        "alice",
+        "Carol",
+        "Ada User",  # the admin, made first
+    ]
+    by_name = await gql(USERS, {"sort": "DESC", "sortBy": "NAME"}, token=admin)
+    assert [u["name"] for u in by_name["data"]["users"]["items"]] == [
+        "Carol",
+        "Bob",
+        "alice",
+        "Ada User",
+    ]

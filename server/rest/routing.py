@@ -37,9 +37,7 @@ class Operation:
     refusals: tuple[int, ...] = ()  # error statuses beyond those its access and inputs imply
     description: str = ""  # what the summary leaves out
     media_type: str = "application/json"  # of the success answer
-    envelope: bool = True  # False: `returns` is the schema of the whole JSON answer
     attachment: str | None = None  # the file name a download is offered under
-    also: tuple[int, ...] = ()  # statuses answered in the success shape (/ready's 503)
 
 
 def routes_of(operations: Iterable[Operation]) -> list[BaseRoute]:

@@ -82,6 +82,12 @@ _JOB_PROPERTIES: dict[str, Any] = {
     "finished_at": {**_MOMENT, "type": ["string", "null"]},
 }
 
+_HEALTH_PROPERTIES: dict[str, Any] = {
+    "status": {"type": "string", "enum": ["ok", "degraded"]},
+    "database": {"type": "string", "enum": ["ok", "down"]},
+    "cache": {"type": "string", "enum": ["ok", "down", "in-process"]},
+    "queue": {"type": "string", "enum": ["rq", "in-process", "down"]},
+}
 COMPONENT_SCHEMAS: dict[str, Any] = {
     "User": {
         "type": "object",
@@ -135,17 +141,12 @@ COMPONENT_SCHEMAS: dict[str, Any] = {
     "Health": {
         "type": "object",
         "required": ["status", "database", "cache", "queue"],
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "degraded"]},
-            "database": {"type": "string", "enum": ["ok", "down"]},
-            "cache": {"type": "string", "enum": ["ok", "down", "in-process"]},
-            "queue": {"type": "string", "enum": ["rq", "in-process", "down"]},
-        },
+        "properties": _HEALTH_PROPERTIES,
     },
     "Readiness": {
         "type": "object",
-        "required": ["status"],
-        "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]}},
+        "required": ["status", "database", "cache", "queue"],
+        "properties": {**_HEALTH_PROPERTIES, "status": {"const": "ready"}},
     },
     "Error": {
         "type": "object",

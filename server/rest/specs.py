@@ -64,7 +64,8 @@ class RefreshBody:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PatchUserBody:
-    """PATCH /users/{id}: any subset of the writable fields; the others stay as they are."""
+    """PUT and PATCH /users/{id}: any subset of the writable fields; the others stay as they
+    are (the legacy `UpdateUserSchema` required none, so PUT does not either)."""
 
     REFUSED: ClassVar[Mapping[str, str]] = READ_ONLY
     name: str | None = None
@@ -81,14 +82,6 @@ class PatchUserBody:
             role=self.role,
             is_active=self.is_active,
         )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PutUserBody(PatchUserBody):
-    """PUT /users/{id}: name and email are required; omitted optional fields stay as they are."""
-
-    name: str
-    email: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

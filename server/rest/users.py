@@ -11,7 +11,7 @@ from server.rest.auth import me
 from server.rest.presenters import page_json
 from server.rest.replies import ok, user_reply
 from server.rest.routing import Operation, caller_of, services_of
-from server.rest.specs import ListUsersQuery, NewAccountBody, PatchUserBody, PutUserBody
+from server.rest.specs import ListUsersQuery, NewAccountBody, PatchUserBody
 
 
 async def create_user(request: Request, body: NewAccountBody) -> Response:
@@ -78,8 +78,8 @@ OPERATIONS = (
     Operation("GET", "/users/me", me, "The signed-in user", "signed-in", returns="User", headers=_READ),
     Operation("GET", _ONE, get_user, "Fetch a user", "admin", returns="User", headers=_READ),
     Operation(
-        "PUT", _ONE, update_user, "Update a user: name and email required, other fields kept",
-        "admin", body=PutUserBody, returns="User", headers=_WRITE,
+        "PUT", _ONE, update_user, "Update a user: the fields given, the others kept (as PATCH)",
+        "admin", body=PatchUserBody, returns="User", headers=_WRITE,
     ),
     Operation(
         "PATCH", _ONE, update_user, "Change some fields of a user", "admin",

@@ -1,0 +1,87 @@
+"""Reading a GraphQL HTTP request before either path runs it, and refusing it as GraphQL does.
+
+The short path takes a body only when `single_operation` recognises one well-formed operation;
+everything else is replayed to strawberry's full view, whose refusals `refusal` turns into
+GraphQL errors with section 4 codes instead of strawberry's plain-text answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope
+
+from core.errors import AppError, ErrorCode
+from server.media_type import is_json
+from server.responses import error_response
+
+_STREAMING = (b"multipart/", b"text/event-stream")
+
+
+# strawberry's refusals by status; the rest (400) are requests that are not well-formed.
+_REFUSALS = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.HTTP_ERROR, 415: ErrorCode.HTTP_ERROR}
+
+
+def header(scope: Scope, wanted: bytes) -> bytes:
+    """A request header's value, lower-cased (b"" when absent)."""
+    return next((value.lower() for name, value in scope["headers"] if name == wanted), b"")
+
+
+def plain_json(scope: Scope) -> bool:
+    """A JSON body, and an answer wanted as one JSON document (not a stream)."""
+    accept = header(scope, b"accept")
+    return is_json(header(scope, b"content-type")) and not any(
+        kind in accept for kind in _STREAMING
+    )
+
+
+def check_media_type(scope: Scope) -> None:
+    """A POST must carry JSON. strawberry answers another media type with 400; the contract's
+    answer is 415 HTTP_ERROR, as on the REST routes."""
+    if scope["method"] == "POST" and not is_json(header(scope, b"content-type")):
+        raise HTTPException(415, "Content-Type must be application/json")
+
+
+def single_operation(body: bytes) -> tuple[str, dict[str, Any] | None, str | None, Any] | None:
+    """`(query, variables, operationName, extensions)` of a body holding one well-formed
+    operation, else None (the full view then answers it, refusals included)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    query, variables = data.get("query"), data.get("variables")
+    name, extensions = data.get("operationName"), data.get("extensions")
+    if (
+        not isinstance(query, str)
+        or not query  # strawberry raises MissingQueryError: the full view's 400
+        or not isinstance(variables, dict | None)
+        or not isinstance(name, str | None)
+        or not isinstance(extensions, dict | None)
+    ):
+        return None
+    return query, variables, name, extensions
+
+
+def replay(body: bytes) -> Receive:
+    """A `receive` that hands the already-read body to another reader."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def refusal(scope: Scope, exc: HTTPException) -> Response:
+    """strawberry's refusal of a request (its status and words) as a GraphQL error."""
+    code = _REFUSALS.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
+    return error_response(scope, AppError(code, exc.reason, status=exc.status_code))
