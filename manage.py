@@ -97,14 +97,10 @@ def migrate(settings: Settings, args: argparse.Namespace) -> int:
 async def _with_services(
     settings: Settings, work: Callable[[Services], Coroutine[Any, Any, int]]
 ) -> int:
-    from persistence.db import Database
-    from resolvers.deps import Services
+    from resolvers.bootstrap import bootstrap
 
-    db = Database.open(settings)
-    try:
-        return await work(Services.build(settings, db))
-    finally:
-        await db.close()
+    async with bootstrap(settings) as services:
+        return await work(services)
 
 
 def create_admin(settings: Settings, args: argparse.Namespace) -> int:

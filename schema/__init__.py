@@ -9,6 +9,7 @@ from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustom
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from core.settings import Settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
@@ -42,13 +43,10 @@ def build_schema(
     limits: QueryLimits | None = None, *, introspection: bool = True, batch_limit: int = 0
 ) -> AppSchema:
     """The schema; `limits` and `introspection` change what is accepted, never the SDL."""
-    rules: list[type[ASTValidationRule]] = [
-        OneCredentialFieldPerOperation,
-        limits_rule(limits or QueryLimits()),
-    ]
+    limits = limits or QueryLimits.of(Settings())
+    rules: list[type[ASTValidationRule]] = [OneCredentialFieldPerOperation, limits_rule(limits)]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    max_tokens = (limits or QueryLimits()).tokens
     return AppSchema(
         query=Query,
         mutation=Mutation,
@@ -57,5 +55,5 @@ def build_schema(
             disable_field_suggestions=not introspection,
             batching_config={"max_operations": batch_limit} if batch_limit > 0 else None,
         ),
-        extensions=[PreparedOperations.factory(max_tokens=max_tokens, rules=rules)],
+        extensions=[PreparedOperations.factory(max_tokens=limits.tokens, rules=rules)],
     )

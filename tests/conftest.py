@@ -24,11 +24,11 @@ from sqlalchemy import create_engine, text
 from starlette.applications import Starlette
 
 from core.settings import Settings
-from persistence.db import Database, sync_url
+from persistence.db import sync_url
 from persistence.migrate import upgrade
 from persistence.models import Base
 from resolvers.accounts import create_account
-from resolvers.deps import Services
+from resolvers.bootstrap import bootstrap
 from server.app import create_app
 
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
@@ -276,11 +276,9 @@ def seed_accounts(settings: Settings) -> None:
     """An admin and a user (PASSWORD) for a server that runs outside the test's event loop."""
 
     async def seed() -> None:
-        db = Database.open(settings)
-        services = Services.build(settings, db)
-        for email, role in (("admin@example.com", "admin"), ("user@example.com", "user")):
-            await create_account(services, name=role, email=email, password=PASSWORD, role=role)
-        await db.close()
+        async with bootstrap(settings) as services:
+            for email, role in (("admin@example.com", "admin"), ("user@example.com", "user")):
+                await create_account(services, name=role, email=email, password=PASSWORD, role=role)
 
     asyncio.run(seed())
 
