@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import secrets
 import sys
 from collections.abc import Callable, Coroutine
@@ -69,10 +70,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Serving on {url}  (GraphQL: POST {url}/graphql)")
     if settings.graphiql:
         print(f"GraphiQL: open {url}/graphql in a browser")
-    print(
-        "Create an admin with: python manage.py create-admin --name NAME --email EMAIL "
-        "--password PASSWORD"
-    )
+    print("Create an admin with: python manage.py create-admin --name NAME --email EMAIL")
     if args.workers > 1:
         serve_workers(settings, args.host, args.port, args.workers)
     else:
@@ -97,22 +95,36 @@ def migrate(settings: Settings, args: argparse.Namespace) -> int:
 async def _with_services(
     settings: Settings, work: Callable[[Services], Coroutine[Any, Any, int]]
 ) -> int:
-    from persistence.db import Database
-    from resolvers.deps import Services
+    from resolvers.bootstrap import bootstrap
 
-    db = Database.open(settings)
+    async with bootstrap(settings) as services:
+        return await work(services)
+
+
+def admin_password(args: argparse.Namespace) -> str:
+    """`--password` (for scripts: argv shows in `ps` and shell history), the first line of stdin
+    with `--password-stdin`, or else typed twice at a prompt that does not echo."""
+    if args.password is not None:
+        return str(args.password)
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
     try:
-        return await work(Services.build(settings, db))
-    finally:
-        await db.close()
+        typed, again = getpass.getpass("Password: "), getpass.getpass("Password (again): ")
+    except EOFError:  # no terminal and nothing on stdin
+        typed = again = ""  # refused below by the password policy
+    if typed != again:
+        raise AppError(ErrorCode.VALIDATION_ERROR, details={"password": ["The two typed differ"]})
+    return typed
 
 
 def create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from resolvers.accounts import create_account
 
+    password = admin_password(args)
+
     async def work(services: Services) -> int:
         user = await create_account(
-            services, name=args.name, email=args.email, password=args.password, role="admin"
+            services, name=args.name, email=args.email, password=password, role="admin"
         )
         print(f"admin {user.email} created with id {user.id}")
         return 0
@@ -193,7 +205,9 @@ def parser() -> argparse.ArgumentParser:
     admin = commands.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--name", required=True)
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", required=True)
+    secret = admin.add_mutually_exclusive_group()
+    secret.add_argument("--password", help="for scripts only: argv is visible in ps and history")
+    secret.add_argument("--password-stdin", action="store_true", help="its first line of stdin")
     admin.set_defaults(handler=create_admin)
     seed = commands.add_parser("seed-data", help="create demo users (idempotent)")
     seed.add_argument("--count", type=positive, default=20)

@@ -18,9 +18,9 @@ from pathlib import Path
 import orjson
 
 from core.settings import Settings
-from persistence.db import Database
 from persistence.users import UserQuery
-from resolvers.deps import Caller, Principal, Services
+from resolvers.bootstrap import bootstrap
+from resolvers.deps import Caller, Principal
 from resolvers.exports import stream_users_csv
 
 
@@ -33,22 +33,18 @@ def peak_rss_kib() -> int:
 
 async def export(out: Path, admin_id: int) -> dict[str, float]:
     settings = Settings.from_env()
-    db = Database.open(settings)
-    services = Services.build(settings, db)
     caller = Caller(
         request_id="bench-export",
         principal=Principal(user_id=admin_id, role="admin", session_id="bench"),
     )
     started = time.perf_counter()
     size = lines = 0
-    try:
+    async with bootstrap(settings) as services:
         with out.open("wb") as file:
             async for chunk in await stream_users_csv(services, caller, query=UserQuery()):
                 file.write(chunk)
                 size += len(chunk)
                 lines += chunk.count(b"\r\n")
-    finally:
-        await db.close()
     return {
         "rows": lines - 1,
         "bytes": size,

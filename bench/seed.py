@@ -17,11 +17,12 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL
 
 from core.settings import Settings
-from persistence.db import Database, sync_url
+from persistence.db import sync_url
 from persistence.migrate import upgrade
 from resolvers.accounts import create_account
 from resolvers.auth import login
-from resolvers.deps import Caller, Services
+from resolvers.bootstrap import bootstrap
+from resolvers.deps import Caller
 
 ADMIN_EMAIL = "bench-admin@bench.example"
 USER_DOMAIN = "@bench.example"
@@ -151,21 +152,17 @@ def create_admin(settings: Settings, user_agent: str) -> Admin:
     password = secrets.token_urlsafe(18)
 
     async def run() -> tuple[int, str]:
-        db = Database.open(settings)
-        try:
-            async with db.transaction() as session:
+        async with bootstrap(settings) as services:
+            async with services.db.transaction() as session:
                 await session.execute(
                     text("DELETE FROM users WHERE email = :email"), {"email": ADMIN_EMAIL}
                 )
-            services = Services.build(settings, db)
             user = await create_account(
                 services, name="Bench Admin", email=ADMIN_EMAIL, password=password, role="admin"
             )
             caller = Caller(request_id="bench", ip="127.0.0.1", user_agent=user_agent)
             pair = await login(services, caller, email=ADMIN_EMAIL, password=password)
             return user.id, pair.access_token
-        finally:
-            await db.close()
 
     user_id, token = asyncio.run(run())
     return Admin(user_id, ADMIN_EMAIL, password, token)

@@ -13,7 +13,3 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -1,7 +1,7 @@
 """SDK usage example: sign in as an admin, print who I am, list the users.
 
     make run                                  # in one terminal
-    .venv/bin/python manage.py create-admin --name Ada --email admin@example.com --password '...'
+    .venv/bin/python manage.py create-admin --name Ada --email admin@example.com   # asks for the password
     ADMIN_EMAIL=admin@example.com ADMIN_PASSWORD='...' python examples/demo_client.py
 
 Options override the environment: --url (API_URL, default http://127.0.0.1:8000), --email

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from core.settings import Settings
-from persistence.db import Database
-from resolvers.deps import Services
+from resolvers.bootstrap import bootstrap
 from resolvers.exports import run_export
 
 
@@ -16,8 +15,5 @@ def run_export_job(job_id: str) -> str | None:
 
 
 async def _run(settings: Settings, job_id: str) -> str | None:
-    db = Database.open(settings)
-    try:
-        return await run_export(Services.build(settings, db), job_id)
-    finally:
-        await db.close()
+    async with bootstrap(settings) as services:
+        return await run_export(services, job_id)

@@ -11,8 +11,7 @@ import asyncio
 import logging
 
 from core.settings import Settings
-from persistence.db import Database
-from resolvers.deps import Services
+from resolvers.bootstrap import bootstrap
 from resolvers.exports import sweep
 from server.logging_setup import configure_logging
 
@@ -20,11 +19,8 @@ log = logging.getLogger("app.worker")
 
 
 async def _sweep_once(settings: Settings) -> None:
-    db = Database.open(settings)
-    try:
-        await sweep(Services.build(settings, db))
-    finally:
-        await db.close()
+    async with bootstrap(settings) as services:
+        await sweep(services)
 
 
 def main(settings: Settings, *, burst: bool = False) -> int:

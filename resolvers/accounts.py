@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +13,8 @@ from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from resolvers.deps import Services
+
+log = logging.getLogger("app.accounts")
 
 
 def check_new_account(services: Services, *, name: str, email: str, password: str) -> None:
@@ -58,4 +61,33 @@ async def create_account(
     except IntegrityError as exc:  # a concurrent insert of the same email won
         raise AppError(ErrorCode.EMAIL_EXISTS) from exc
     await services.cache.bump(USERS_NAMESPACE)
+    return user
+
+
+async def create_first_admin(services: Services) -> User | None:
+    """The admin of BOOTSTRAP_ADMIN_EMAIL/_PASSWORD, made at start-up while no admin exists.
+
+    Idempotent when several workers or instances start at once: the unique email lets exactly
+    one insert win, and the others find it taken. An existing account of that email that is not
+    an admin is never promoted (whoever registered it chose its password)."""
+    email = services.settings.bootstrap_admin_email
+    password = services.settings.bootstrap_admin_password
+    if email is None or password is None:
+        return None
+    async with services.db.transaction() as session:
+        if await users_repo.count_admins(session) > 0:
+            return None
+    try:
+        user = await create_account(
+            services, name="Admin", email=email, password=password, role="admin"
+        )
+    except AppError as error:
+        if error.code is not ErrorCode.EMAIL_EXISTS:
+            raise
+        async with services.db.transaction() as session:
+            holder = await users_repo.get_by_email(session, normalise_email(email))
+        if holder is None or holder.role != "admin" or holder.deleted_at is not None:
+            log.warning("BOOTSTRAP_ADMIN_EMAIL is taken by an account that is not a live admin")
+        return None
+    log.info("bootstrap admin created with id %s", user.id)
     return user

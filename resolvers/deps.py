@@ -9,10 +9,10 @@ from core.clock import Clock, SystemClock
 from core.errors import AppError, ErrorCode
 from core.passwords import PasswordHasher
 from core.settings import Settings
-from persistence.cache import Cache, open_cache
+from persistence.cache import Cache
 from persistence.db import Database
 from persistence.models import User
-from persistence.queue import JobQueue, open_queue
+from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class Caller:
 
 @dataclass(slots=True)
 class Services:
-    """Process-wide resources, opened by a composition root (server lifespan or worker)."""
+    """Process-wide resources, opened by `resolvers.bootstrap.bootstrap` for a composition root."""
 
     settings: Settings
     db: Database
@@ -64,18 +64,3 @@ class Services:
     queue: JobQueue
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)
-
-    @classmethod
-    def build(cls, settings: Settings, db: Database, redis: Redis | None = None) -> Services:
-        hasher = PasswordHasher.for_profile(
-            settings.password_hash_profile, settings.password_min_length
-        )
-        return cls(
-            settings=settings,
-            db=db,
-            hasher=hasher,
-            limiter=RateLimiter(redis),
-            cache=open_cache(redis),
-            queue=open_queue(settings),
-            redis=redis,
-        )

@@ -349,8 +349,8 @@ def _as_dict(query: UserQuery) -> dict[str, Any]:
 
 async def _generation(services: Services) -> int | None:
     """The users cache's current generation, read before the database; None when the cache is
-    off (`CACHE_TTL=0`: nothing a cached worker wrote is read either) or unreachable."""
-    if services.settings.cache_ttl <= 0:
+    off (`Settings.cache_enabled`: nothing a cached worker wrote is read either) or unreachable."""
+    if not services.settings.cache_enabled:
         return None
     generation = await services.cache.generation(CACHE_NAMESPACE)
     return None if generation < 0 else generation

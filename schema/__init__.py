@@ -9,6 +9,7 @@ from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustom
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from core.settings import Settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
@@ -42,7 +43,7 @@ def build_schema(
     limits: QueryLimits | None = None, *, introspection: bool = True, batch_limit: int = 0
 ) -> AppSchema:
     """The schema; `limits` and `introspection` change what is accepted, never the SDL."""
-    limits = limits or QueryLimits()
+    limits = limits or QueryLimits.of(Settings())
     rules: list[type[ASTValidationRule]] = []
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)

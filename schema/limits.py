@@ -25,6 +25,7 @@ from graphql import (
 )
 
 from core.errors import ErrorCode
+from core.settings import Settings
 
 # List sizes for the cost: `perPage` as given; a variable counts as the largest allowed value.
 DEFAULT_PAGE, MAX_PAGE = 20, 100
@@ -32,15 +33,28 @@ DEFAULT_PAGE, MAX_PAGE = 20, 100
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
-    depth: int = 10
-    aliases: int = 15
-    directives: int = 20
+    """The document limits of `GRAPHQL_MAX_*`; their defaults are the settings' (core/settings.py)."""
+
+    depth: int
+    aliases: int
+    directives: int
+    root_fields: int
+    cost: int
+    tokens: int
     # The executable directives are @skip and @include, neither repeatable: more than a few on
     # one field is an amplification attack (graphql-cop's "Directive Overloading").
     directives_per_location: int = 3
-    root_fields: int = 10
-    cost: int = 5000
-    tokens: int = 2000
+
+    @classmethod
+    def of(cls, settings: Settings) -> QueryLimits:
+        return cls(
+            depth=settings.graphql_max_depth,
+            aliases=settings.graphql_max_aliases,
+            directives=settings.graphql_max_directives,
+            root_fields=settings.graphql_max_root_fields,
+            cost=settings.graphql_max_cost,
+            tokens=settings.graphql_max_tokens,
+        )
 
 
 def too_complex(message: str, node: Node | None = None) -> GraphQLError:

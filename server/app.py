@@ -11,9 +11,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from core.settings import Settings
-from persistence.db import Database
-from persistence.redis import open_redis
-from resolvers.deps import Services
+from resolvers.accounts import create_first_admin
+from resolvers.bootstrap import bootstrap
 from server.background import background
 from server.error_handlers import EXCEPTION_HANDLERS
 from server.graphiql import PREFIX as GRAPHIQL_ASSETS
@@ -35,16 +34,11 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = Database.open(settings)
-        redis = open_redis(settings)
-        app.state.services = services = Services.build(settings, db, redis)
-        try:
+        async with bootstrap(settings) as services:
+            app.state.services = services
+            await create_first_admin(services)
             async with background(services):
                 yield
-        finally:
-            if redis is not None:
-                await redis.aclose()
-            await db.close()
 
     graphql = GraphQLView(settings)
     routes = [

@@ -39,22 +39,11 @@ from server.graphql_requests import (
 from server.media_type import JSON, is_json
 
 
-def limits_of(settings: Settings) -> QueryLimits:
-    return QueryLimits(
-        depth=settings.graphql_max_depth,
-        aliases=settings.graphql_max_aliases,
-        directives=settings.graphql_max_directives,
-        root_fields=settings.graphql_max_root_fields,
-        cost=settings.graphql_max_cost,
-        tokens=settings.graphql_max_tokens,
-    )
-
-
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(
-                limits_of(settings),
+                QueryLimits.of(settings),
                 introspection=settings.graphql_introspection,
                 batch_limit=settings.graphql_batch_limit,
             ),

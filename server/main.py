@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import tempfile
+from dataclasses import dataclass
 from types import FrameType
 
 import uvicorn
@@ -28,10 +29,20 @@ log = logging.getLogger("app.server")
 
 
 def app_factory() -> Starlette:
-    """For `uvicorn --factory server.main:app_factory` (one call per worker process)."""
-    settings = Settings.from_env()
-    configure_logging(settings)
-    return create_app(settings)
+    """For `uvicorn --factory server.main:app_factory`: settings from each process's environment."""
+    return AppFactory(Settings.from_env())()
+
+
+@dataclass(frozen=True, slots=True)
+class AppFactory:
+    """What each worker process of `serve_workers` calls to build its app: the parent's settings,
+    pickled to the child with uvicorn's config, so no worker reads the environment again."""
+
+    settings: Settings
+
+    def __call__(self) -> Starlette:
+        configure_logging(self.settings)
+        return create_app(self.settings)
 
 
 class DrainingServer(uvicorn.Server):
@@ -59,18 +70,24 @@ class DrainingServer(uvicorn.Server):
 
 
 class DrainingProcess(Process):
-    """A uvicorn worker process whose server drains first (built in the child process)."""
+    """A uvicorn worker process whose server drains first (built in the child process).
+
+    uvicorn 0.54's public API has no way to choose the server of a worker: `Multiprocess` builds
+    `Process(config, sockets)` by its module-level name (at start, on restart, on SIGHUP and
+    SIGTTIN) and `Process.server` builds a plain `Server`. The alternatives are worse: copying the
+    supervisor, or replacing uvicorn's own SIGTERM handler from inside the app."""
 
     @property
     def server(self) -> uvicorn.Server:
         if self._server is None:
-            drain = Settings.from_env().shutdown_drain_seconds
-            self._server = DrainingServer(self.config, drain)
+            factory = self.config.app
+            assert isinstance(factory, AppFactory)
+            self._server = DrainingServer(self.config, factory.settings.shutdown_drain_seconds)
         return self._server
 
 
 def uvicorn_config(
-    settings: Settings, app: Starlette | str, host: str, port: int, workers: int = 1
+    settings: Settings, app: Starlette | AppFactory | str, host: str, port: int, workers: int = 1
 ) -> uvicorn.Config:
     """Proxy headers are believed only from TRUSTED_PROXIES (uvicorn trusts 127.0.0.1 by default)."""
     trusted = ",".join(settings.trusted_proxies)
@@ -79,7 +96,7 @@ def uvicorn_config(
         host=host,
         port=port,
         workers=workers,
-        factory=isinstance(app, str),
+        factory=not isinstance(app, Starlette),
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or "",
         timeout_graceful_shutdown=10,
@@ -96,18 +113,16 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
-    """Several processes: each builds its app from the environment through `app_factory`."""
+    """Several processes, each building its app from these settings (see `AppFactory`)."""
     from uvicorn.supervisors import multiprocess
 
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:  # workers must share their metric files
+    # prometheus_client reads this variable itself, in every worker: they share metric files.
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
+    settings = settings.with_(workers=workers)
     configure_logging(settings)
-    if not settings.redis_url:
-        # Without Redis each worker would cache in its own memory, and one worker's write could
-        # not invalidate another's copy: no cache then. Rate limits count per worker.
-        os.environ["CACHE_TTL"] = "0"
+    if not settings.cache_enabled and settings.cache_ttl > 0:
         log.warning("several workers without REDIS_URL: no cache, rate limits per worker")
-    config = uvicorn_config(settings, "server.main:app_factory", host, port, workers)
-    # uvicorn has no hook for its worker class: its supervisor builds `Process` by module name.
-    multiprocess.Process = DrainingProcess  # type: ignore[misc]
+    config = uvicorn_config(settings, AppFactory(settings), host, port, workers)
+    multiprocess.Process = DrainingProcess  # type: ignore[misc]  # why: see DrainingProcess
     multiprocess.Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import socket
 import threading
@@ -16,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -25,11 +26,11 @@ from sqlalchemy import create_engine, text
 from starlette.applications import Starlette
 
 from core.settings import Settings
-from persistence.db import Database, sync_url
+from persistence.db import sync_url
 from persistence.migrate import upgrade
 from persistence.models import Base
 from resolvers.accounts import create_account
-from resolvers.deps import Services
+from resolvers.bootstrap import bootstrap
 from server.app import create_app
 
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
@@ -283,19 +284,25 @@ def seed_accounts(settings: Settings) -> None:
     """An admin and a user (PASSWORD) for a server that runs outside the test's event loop."""
 
     async def seed() -> None:
-        db = Database.open(settings)
-        services = Services.build(settings, db)
-        for email, role in (("admin@example.com", "admin"), ("user@example.com", "user")):
-            await create_account(services, name=role, email=email, password=PASSWORD, role=role)
-        await db.close()
+        async with bootstrap(settings) as services:
+            for email, role in (("admin@example.com", "admin"), ("user@example.com", "user")):
+                await create_account(services, name=role, email=email, password=PASSWORD, role=role)
 
     asyncio.run(seed())
+
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.")
+
+
+def leaks_a_secret(line: str) -> bool:
+    """Whether a log line carries a secret the tests use: a password, a key, a token, a hash."""
+    return TEST_SECRET in line or PASSWORD in line or bool(JWT.search(line)) or "$argon2" in line
 
 
 class _EveryLine(logging.Handler):
     """Every log record of the run, formatted both ways, for the secrets check at the end."""
 
-    lines: list[str] = []
+    lines: ClassVar[list[str]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         from server.logging_setup import JSONFormatter, TextFormatter
@@ -304,13 +311,30 @@ class _EveryLine(logging.Handler):
         self.lines.append(TextFormatter().format(record))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def every_log_line() -> Iterator[list[str]]:
-    handler = _EveryLine(level=logging.DEBUG)
+def every_log_line() -> list[str]:
+    """The log lines of this run so far."""
+    return _EveryLine.lines
+
+
+_CAPTURE = _EveryLine(level=logging.DEBUG)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
     root = logging.getLogger()
-    root.addHandler(handler)
-    previous = root.level
+    root.addHandler(_CAPTURE)
     root.setLevel(logging.INFO)
-    yield _EveryLine.lines
-    root.removeHandler(handler)
-    root.setLevel(previous)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Whatever tests were selected, the run fails if any of its log lines carries a secret."""
+    logging.getLogger().removeHandler(_CAPTURE)
+    leaks = [line for line in _EveryLine.lines if leaks_a_secret(line)]
+    if not leaks:
+        return
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", f"{len(leaks)} log lines carry a secret", red=True)
+        for line in leaks[:20]:
+            reporter.write_line(line[:400])

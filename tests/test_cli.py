@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -10,16 +12,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.db import sync_url
 from server.main import uvicorn_config
+from tests.conftest import Accounts, GraphQLClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def manage(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
+def cli_environment(settings: Settings, **env: str) -> dict[str, str]:
+    """What manage.py runs with: `settings`' database and secrets, no Redis unless in `env`."""
+    inherited = {name: value for name, value in os.environ.items() if name != "REDIS_URL"}
+    return {
+        **inherited,
         "DATABASE_URL": settings.database_url,
         "APP_ENV": "test",
         "PASSWORD_HASH_PROFILE": "fast",
@@ -27,11 +33,16 @@ def manage(settings: Settings, *args: str, **env: str) -> subprocess.CompletedPr
         "SECRET_KEY": settings.secret_key,
         **env,
     }
-    environment.pop("REDIS_URL", None)
+
+
+def manage(
+    settings: Settings, *args: str, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=environment,
+        env=cli_environment(settings, **env),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -64,6 +75,68 @@ def test_migrate_then_create_admin(settings: Settings) -> None:
     )
     assert role == "admin"
     assert str(password_hash).startswith("$argon2id$")
+
+
+def admin_can_sign_in(settings: Settings, email: str, password: str) -> bool:
+    [(role, password_hash)] = rows(
+        settings, f"SELECT role, password_hash FROM users WHERE email = '{email}'"
+    )
+    hasher = PasswordHasher.for_profile("fast")
+    return role == "admin" and hasher.verify(str(password_hash), password)
+
+
+def test_create_admin_reads_the_password_from_stdin(settings: Settings) -> None:
+    args = ("create-admin", "--name", "Root", "--email", "root@example.com", "--password-stdin")
+    made = manage(settings, *args, stdin="a long passphrase\n")
+    assert made.returncode == 0, made.stderr
+    assert admin_can_sign_in(settings, "root@example.com", "a long passphrase")
+
+
+def test_create_admin_prompts_twice_without_echo(settings: Settings) -> None:
+    """With neither flag the password is typed at a terminal, where it does not echo."""
+    typed = "a long passphrase"
+    args = ("create-admin", "--name", "Root", "--email", "root@example.com")
+    code, screen = at_terminal(settings, args, [typed, typed])
+    assert code == 0, screen
+    assert "Password:" in screen and "Password (again):" in screen
+    assert typed not in screen
+    assert admin_can_sign_in(settings, "root@example.com", typed)
+    code, screen = at_terminal(
+        settings, ("create-admin", "--name", "B", "--email", "b@example.com"), [typed, "other"]
+    )
+    assert code == 2 and "The two typed differ" in screen
+    assert rows(settings, "SELECT id FROM users WHERE email = 'b@example.com'") == []
+
+
+def at_terminal(settings: Settings, args: tuple[str, ...], answers: list[str]) -> tuple[int, str]:
+    """Run manage.py on a pseudo-terminal, typing each answer after its prompt appears."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=cli_environment(settings),
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,  # no controlling terminal: getpass uses this one, on stdin
+    )
+    os.close(terminal)
+    screen = b""
+    pending = list(answers)
+    while True:
+        ready, _, _ = select.select([controller], [], [], 30)
+        assert ready, f"no output in time: {screen!r}"
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the process closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+        if pending and screen.endswith(b": "):  # a prompt, with echo off until its newline
+            os.write(controller, pending.pop(0).encode() + b"\n")
+    os.close(controller)
+    return process.wait(60), screen.decode(errors="replace")
 
 
 def test_duplicate_admin_email_is_refused(settings: Settings) -> None:
@@ -160,6 +233,21 @@ def test_seed_data_is_idempotent(settings: Settings) -> None:
     assert "0 demo users created" in second.stdout
     names = rows(settings, "SELECT name FROM users")
     assert len(names) == len(set(names)) == 3
+
+
+@pytest.mark.mysql_only
+async def test_seed_data_invalidates_the_pages_the_api_cached(
+    settings: Settings, gql: GraphQLClient, accounts: Accounts
+) -> None:
+    """The CLI writes through the same Redis cache as the API: its users show on the next read.
+    (Without Redis, another process's writes show once CACHE_TTL has passed: see the README.)"""
+    assert settings.redis_url is not None
+    admin = await accounts.admin_token()
+    query = "{ users { pageInfo { total } } }"
+    assert (await gql(query, token=admin))["data"]["users"]["pageInfo"]["total"] == 1
+    seeded = manage(settings, "seed-data", "--count", "3", REDIS_URL=settings.redis_url)
+    assert seeded.returncode == 0, seeded.stderr
+    assert (await gql(query, token=admin))["data"]["users"]["pageInfo"]["total"] == 4
 
 
 def test_export_schema_check(settings: Settings, tmp_path: Path) -> None:

@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from core.settings import Settings
 from persistence.db import PING_AFTER_IDLE_SECONDS
 from server.app import create_app
-from tests.conftest import Accounts, GraphQLClient, error_codes
+from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
 from tests.rest_helpers import bearer, data_of, error_of
 from tests.tcp_proxy import TCPProxy
 
@@ -70,6 +71,14 @@ def start_server(tmp_path: Path, port: int, *args: str, **env: str) -> subproces
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def test_sigterm_drains_then_finishes_in_flight_requests(tmp_path: Path) -> None:
@@ -300,11 +309,7 @@ def test_two_workers_share_metrics_and_drain(tmp_path: Path) -> None:
         wait_until(lambda: ready_status(base) == 503, 2.5)
         assert httpx.get(f"{base}/health").status_code == 200
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     assert len(pids) >= 2, pids  # both workers counted
     line = next(
         x
@@ -312,3 +317,44 @@ def test_two_workers_share_metrics_and_drain(tmp_path: Path) -> None:
         if x.startswith("http_requests_total{") and 'route="/health"' in x
     )
     assert float(line.rsplit(" ", 1)[1]) == 40
+
+
+def test_two_workers_make_one_bootstrap_admin_and_serve_no_stale_page(tmp_path: Path) -> None:
+    """Both workers start at once with BOOTSTRAP_ADMIN_*: one admin. Without Redis neither keeps
+    a cache of its own, so a write through one is seen by pages read from the other."""
+    port = free_port()
+    server = start_server(
+        tmp_path,
+        port,
+        "--workers",
+        "2",
+        PASSWORD_HASH_PROFILE="fast",
+        BOOTSTRAP_ADMIN_EMAIL="Root@Example.com",
+        BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def totals(token: str) -> set[int]:
+        headers = {"Authorization": f"Bearer {token}", "Connection": "close"}
+        # New connections, spread over both workers by the kernel.
+        pages = (httpx.get(f"{base}/users", headers=headers) for _ in range(30))
+        return {page.json()["data"]["meta"]["total"] for page in pages}
+
+    try:
+        wait_until(lambda: ready_status(base) == 200, 30)
+        login = httpx.post(
+            f"{base}/auth/login", json={"email": "root@example.com", "password": PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        token = login.json()["data"]["access_token"]
+        assert totals(token) == {1}  # both workers have read (and could have cached) page 1
+        new = {"name": "New", "email": "new@example.com", "password": PASSWORD}
+        assert httpx.post(f"{base}/auth/register", json=new).status_code == 201
+        assert totals(token) == {2}
+    finally:
+        stop(server)
+    engine = create_engine(f"sqlite:///{tmp_path}/app.db")
+    with engine.connect() as conn:
+        admins = conn.execute(text("SELECT email FROM users WHERE role = 'admin'")).all()
+    engine.dispose()
+    assert [tuple(row) for row in admins] == [("root@example.com",)]

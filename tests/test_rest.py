@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from core.settings import Settings
 from server.app import create_app
-from tests.conftest import PASSWORD, Accounts
+from tests.conftest import PASSWORD, Accounts, every_log_line
 from tests.rest_helpers import USER_KEYS, bearer, data_of, error_of, rest_login
 
 GRACE = {"name": "Grace", "email": "grace@example.com", "password": PASSWORD}
@@ -87,7 +87,7 @@ async def test_unexpected_failures_are_masked(
 
 
 async def test_a_failing_statement_logs_no_parameters(
-    app: Starlette, accounts: Accounts, monkeypatch: pytest.MonkeyPatch, every_log_line: list[str]
+    app: Starlette, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected database error is logged with its statement, never the values bound to it
     (emails, names, password hashes)."""
@@ -117,11 +117,11 @@ async def test_a_failing_statement_logs_no_parameters(
 
     monkeypatch.setattr(users, "get_me", duplicate)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    before = len(every_log_line)
+    before = len(every_log_line())
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         response = await http.get("/users/me", headers={"X-Request-ID": "sql-1"})
     error_of(response, 500, "INTERNAL_ERROR")
-    logged = "\n".join(every_log_line[before:])
+    logged = "\n".join(every_log_line()[before:])
     assert "INSERT INTO users" in logged and "sql-1" in logged  # the failure was logged
     for value in ("leaked@example.com", "Leaky Name", "hash-never-logged"):
         assert value not in logged

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from core import tokens
 from core.passwords import PasswordHasher
 from core.settings import DEV_SECRET, Settings, SettingsError
 from persistence.db import async_url
@@ -112,3 +115,64 @@ def test_legacy_database_urls_work_as_given() -> None:
     assert async_url("sqlite:///var/app.db").drivername == "sqlite+aiosqlite"
     with pytest.raises(ValueError, match="unsupported"):
         async_url("postgresql://x/y")
+
+
+def test_every_default_is_the_declared_one() -> None:
+    """One declaration per setting: reading an empty environment gives the dataclass defaults."""
+    assert Settings.from_env({}) == Settings()
+
+
+@pytest.mark.parametrize(("alg", "key_bytes"), [("HS384", 48), ("HS512", 64)])
+def test_longer_hashes_refuse_a_shorter_secret_at_start_up(alg: str, key_bytes: int) -> None:
+    """PyJWT refuses an HMAC key shorter than the hash on decode: every token would fail."""
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"JWT_ALG": alg, "JWT_SECRET": "k" * (key_bytes - 1)})
+    assert f"JWT_SECRET is shorter than {key_bytes} bytes, which JWT_ALG={alg} needs" in str(
+        refused.value
+    )
+    settings = Settings.from_env({"JWT_ALG": alg.lower(), "JWT_SECRET": "k" * key_bytes})
+    now = datetime.now(UTC)
+    token = tokens.encode(
+        settings,
+        "access",
+        user_id=1,
+        session_id="s",
+        jti="j",
+        token_version=0,
+        fingerprint="",
+        issued_at=now,
+        expires_at=now + timedelta(minutes=1),
+    )
+    assert tokens.decode(settings, token, "access", now=now).user_id == 1
+
+
+def test_repr_shows_no_secret_and_no_database_password() -> None:
+    settings = Settings.from_env(
+        {
+            "JWT_SECRET": "jwt-" + STRONG,
+            "SECRET_KEY": "key-" + STRONG,
+            "DATABASE_URL": "mysql+pymysql://app:db-pass-word@db:3306/app",
+            "REDIS_URL": "redis://:redis-pass-word@cache:6379/0",
+            "METRICS_TOKEN": "metrics-" + STRONG,
+            "BOOTSTRAP_ADMIN_EMAIL": "root@example.com",
+            "BOOTSTRAP_ADMIN_PASSWORD": "admin-pass-word",
+        }
+    )
+    for shown in (repr(settings), str(settings), f"{settings}"):
+        for secret in (STRONG, "db-pass-word", "redis-pass-word", "admin-pass-word"):
+            assert secret not in shown
+        assert "mysql+pymysql://app:***@db:3306/app" in shown
+        assert "redis://:***@cache:6379/0" in shown
+        assert "root@example.com" in shown and "cache_ttl=300" in shown
+
+
+def test_several_workers_without_redis_share_no_cache() -> None:
+    assert Settings().cache_enabled
+    assert not Settings(workers=2).cache_enabled
+    assert Settings(workers=2, redis_url="redis://127.0.0.1:6379/0").cache_enabled
+    assert not Settings(cache_ttl=0).cache_enabled
+
+
+def test_bootstrap_admin_needs_both_email_and_password() -> None:
+    with pytest.raises(SettingsError, match="BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD"):
+        Settings.from_env({"BOOTSTRAP_ADMIN_EMAIL": "root@example.com"})

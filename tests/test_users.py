@@ -602,6 +602,31 @@ async def test_cache_ttl_zero_turns_the_cache_off(settings: Any) -> None:
         assert (await list_users(services, caller)).total == 1
 
 
+async def test_several_workers_cache_only_through_redis(settings: Any, backend: str) -> None:
+    """Without Redis each of several workers would cache in its own memory, where another
+    worker's write cannot reach: `serve --workers 2` caches only through a shared Redis."""
+    from persistence.cache import MemoryCache
+    from resolvers.accounts import create_account
+    from resolvers.deps import Caller, Principal
+    from resolvers.users import list_users
+    from server.app import create_app
+
+    app = create_app(settings.with_(workers=2))
+    async with app.router.lifespan_context(app):
+        services = app.state.services
+        admin = await create_account(
+            services, name="A", email="a@example.com", password=PASSWORD, role="admin"
+        )
+        await list_users(
+            services, Caller(request_id="t", principal=Principal(admin.id, "admin", "s"))
+        )
+        if isinstance(services.cache, MemoryCache):
+            assert backend == "embedded"
+            assert services.cache._entries == {}
+        else:
+            assert await services.redis.keys("cache:users:*") != []
+
+
 async def test_me_costs_only_the_session_check(
     gql: GraphQLClient, accounts: Accounts, admin: str
 ) -> None:

@@ -1,17 +1,15 @@
-"""Runs last (by name): the logs of the whole run never contain a secret the tests used."""
+"""Access log lines. (That no log line of a run carries a secret is checked when the session
+finishes, whatever tests ran: `pytest_sessionfinish` in conftest.py.)"""
 
 from __future__ import annotations
 
 import logging
-import re
 
 import httpx
 import orjson
 
 from server.logging_setup import JSONFormatter
-from tests.conftest import PASSWORD, TEST_SECRET, Accounts, GraphQLClient
-
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.")
+from tests.conftest import Accounts, GraphQLClient, every_log_line
 
 
 async def test_access_lines_are_json_with_request_ids(
@@ -42,13 +40,5 @@ async def test_access_lines_are_json_with_request_ids(
     assert isinstance(me["principal_id"], int)
     assert me["duration_ms"] >= 0
     assert all(line["request_id"] for line in lines)
-
-
-def test_no_secret_reached_any_log_line(every_log_line: list[str]) -> None:
-    assert every_log_line, "the run logged nothing: the capture is broken"
-    leaks = [
-        line
-        for line in every_log_line
-        if TEST_SECRET in line or PASSWORD in line or JWT.search(line) or "$argon2" in line
-    ]
-    assert leaks == []
+    # The session-wide capture that the secrets check reads saw these lines too.
+    assert any('"request_id":"req-42"' in line for line in every_log_line())

@@ -1,0 +1,40 @@
+"""The process-wide resources, opened in one place: the API's lifespan, the RQ worker and each of
+its jobs, every CLI command and the tests all run inside `async with bootstrap(settings)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from core.passwords import PasswordHasher
+from core.settings import Settings
+from persistence.cache import open_cache
+from persistence.db import Database
+from persistence.queue import open_queue
+from persistence.ratelimit import RateLimiter
+from persistence.redis import open_redis
+from resolvers.deps import Services
+
+
+@asynccontextmanager
+async def bootstrap(settings: Settings) -> AsyncIterator[Services]:
+    """Services for `settings`: the engine, and the cache, limits and queue all on REDIS_URL's
+    Redis (in process without it); the pools are closed when the block ends."""
+    db = Database.open(settings)
+    redis = open_redis(settings)
+    try:
+        yield Services(
+            settings=settings,
+            db=db,
+            hasher=PasswordHasher.for_profile(
+                settings.password_hash_profile, settings.password_min_length
+            ),
+            limiter=RateLimiter(redis),
+            cache=open_cache(redis),
+            queue=open_queue(settings),
+            redis=redis,
+        )
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await db.close()
