@@ -267,10 +267,14 @@ async def test_a_killed_workers_job_is_retried(
     async with services.db.transaction() as session:
         lost = await jobs_repo.get(session, job.id)
     assert lost is not None and (lost.status, lost.attempts) == ("started", 1)
+    real_clock = services.clock
     services.clock = LaterClock(settings.export_lease + 1)
     await exports.sweep(services)  # no heartbeat for a lease: back to QUEUED with a backoff
     services.clock = LaterClock(settings.export_lease + 60)
     await exports.sweep(services)  # backoff over: enqueued again
+    # The app's own background sweep shares these services: with the clock still moved on,
+    # it would take the retry's fresh heartbeat for a lost worker too.
+    services.clock = real_clock
     await run_jobs(settings, backend)
     async with services.db.transaction() as session:
         done = await jobs_repo.get(session, job.id)
