@@ -76,7 +76,11 @@ _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
 
 
 class AppError(Exception):
-    """An expected failure with a stable code and a message that is safe to show to clients."""
+    """An expected failure with a stable code and a message that is safe to show to clients.
+
+    `details` keys are snake_case (`retry_after`, `current_etag`), written once here; each
+    transport spells them its way (`schema.errors.graphql_extensions`, `server.responses`).
+    """
 
     def __init__(
         self,
@@ -99,6 +103,12 @@ class AppError(Exception):
 def validation_error(problems: dict[str, list[str]]) -> AppError:
     """A VALIDATION_ERROR whose details map every bad field to its messages."""
     return AppError(ErrorCode.VALIDATION_ERROR, "Invalid input", dict(problems))
+
+
+def internal_error(request_id: str) -> AppError:
+    """What the client sees of an unexpected failure: INTERNAL_ERROR, the generic message and
+    the request id it was logged under (each transport puts the id in its one place)."""
+    return AppError(ErrorCode.INTERNAL_ERROR, details={"request_id": request_id})
 
 
 class Problems:

@@ -48,10 +48,5 @@ def rate_limited(caller: Caller, scope: str, limit: RateLimit, retry_after: int)
     return AppError(
         ErrorCode.RATE_LIMITED,
         f"Too many attempts; retry in {retry_after} s",
-        {
-            "retryAfter": retry_after,
-            "retry_after": retry_after,
-            "limit": limit.count,
-            "window": limit.period,
-        },
+        {"retry_after": retry_after, "limit": limit.count, "window": limit.period},
     )

@@ -267,7 +267,7 @@ async def _why_not_written(session: AsyncSession, user_id: int) -> AppError:
         return AppError(ErrorCode.USER_NOT_FOUND)
     return AppError(
         ErrorCode.VERSION_CONFLICT,
-        details={"current_etag": current.etag, "currentEtag": current.etag},
+        details={"current_etag": current.etag},
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from core.errors import AppError, ErrorCode
+from core.errors import AppError, ErrorCode, internal_error
 
 log = logging.getLogger("app.graphql")
 
@@ -44,6 +44,36 @@ def error_code(error: GraphQLError) -> str:
     return str(code) if code else ErrorCode.VALIDATION_ERROR.value
 
 
+def camel_case(name: str) -> str:
+    """`retry_after` -> `retryAfter`: a detail key in GraphQL's spelling."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def graphql_extensions(error: AppError) -> dict[str, Any]:
+    """`extensions` of one of our errors, the one place GraphQL spells them.
+
+    Resolvers raise details in snake_case (the internal vocabulary); here their keys become
+    camelCase (`retryAfter`, `currentEtag`). A VALIDATION_ERROR's keys are the names of the
+    fields that were refused, as the caller wrote them, so they pass unchanged. A masked
+    failure's request id goes beside the code (`extensions.requestId`), not in `details`.
+    """
+    extensions: dict[str, Any] = {"code": error.code.value}
+    details = error.details
+    if error.code is ErrorCode.INTERNAL_ERROR:
+        extensions["requestId"] = (details or {}).get("request_id", "-")
+    elif details is not None and error.code is ErrorCode.VALIDATION_ERROR:
+        extensions["details"] = details
+    elif details is not None:
+        extensions["details"] = {camel_case(key): value for key, value in details.items()}
+    return extensions
+
+
+def graphql_error(error: AppError) -> dict[str, Any]:
+    """One of our errors as an entry of a GraphQL `errors` list, with no location or path."""
+    return {"message": error.message, "extensions": graphql_extensions(error)}
+
+
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     """The client-facing form of one error, with `extensions.code` from section 4."""
     formatted: dict[str, Any] = {"message": error.message}
@@ -53,17 +83,13 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         ]
     if error.path:
         formatted["path"] = error.path
-    code = error_code(error)
-    extensions: dict[str, Any] = {"code": code}
     app_error = app_error_of(error)
-    if app_error is not None:
-        formatted["message"] = app_error.message
-        if app_error.details is not None:
-            extensions["details"] = app_error.details
-    elif code == ErrorCode.INTERNAL_ERROR.value:
-        formatted["message"] = "Internal server error"
-        extensions["requestId"] = request_id
-    formatted["extensions"] = extensions
+    if app_error is None and error_code(error) == ErrorCode.INTERNAL_ERROR.value:
+        app_error = internal_error(request_id)
+    if app_error is None:
+        formatted["extensions"] = {"code": error_code(error)}
+    else:
+        formatted.update(graphql_error(app_error))
     return formatted
 
 

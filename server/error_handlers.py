@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ExceptionHandler
 
-from core.errors import AppError, ErrorCode
+from core.errors import AppError, ErrorCode, internal_error
 from server.middleware.request_id import request_id_of
 from server.responses import error_response
 
@@ -58,8 +58,7 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
         response = await app_error(request, exc)
     else:
         log.error("unexpected error in request %s", request_id, exc_info=exc)
-        error = AppError(ErrorCode.INTERNAL_ERROR, details={"request_id": request_id})
-        response = error_response(request.scope, error)
+        response = error_response(request.scope, internal_error(request_id))
     response.headers["X-Request-ID"] = request_id
     return response
 

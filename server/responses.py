@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from core.errors import AppError
+from schema.errors import graphql_error
 
 
 class JSONResponse(Response):
@@ -18,15 +19,17 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
+def rest_error(error: AppError) -> dict[str, Any]:
+    """`error` of the envelope, the one place REST spells an error: `details` keep the internal
+    snake_case keys (`retry_after`, `current_etag`, a masked failure's `request_id`)."""
+    return {"code": error.code.value, "message": error.message, "details": error.details}
+
+
 def envelope(data: Any = None, error: AppError | None = None) -> dict[str, Any]:
     """The legacy REST envelope `{success, data, error}`."""
     if error is None:
         return {"success": True, "data": data, "error": None}
-    return {
-        "success": False,
-        "data": None,
-        "error": {"code": error.code.value, "message": error.message, "details": error.details},
-    }
+    return {"success": False, "data": None, "error": rest_error(error)}
 
 
 def error_response(
@@ -34,10 +37,7 @@ def error_response(
 ) -> Response:
     """A GraphQL-shaped error on /graphql, the legacy envelope everywhere else."""
     if scope.get("path", "").startswith("/graphql"):
-        extensions: dict[str, Any] = {"code": error.code.value}
-        if error.details is not None:
-            extensions["details"] = error.details
-        body: dict[str, Any] = {"errors": [{"message": error.message, "extensions": extensions}]}
+        body: dict[str, Any] = {"errors": [graphql_error(error)]}
     else:
         body = envelope(error=error)
     return JSONResponse(body, status_code=error.status, headers=headers)

@@ -33,6 +33,7 @@ if str(ROOT / "client") not in sys.path:
     sys.path.insert(0, str(ROOT / "client"))
 
 from client.core import packaged_schema  # noqa: E402
+from client.errors import from_graphql_errors, from_rest_error  # noqa: E402
 
 from client import (  # noqa: E402 - from the checkout, see above
     USER_AGENT,
@@ -461,6 +462,43 @@ async def test_rate_limited_carries_retry_after(settings: Settings, accounts: Ac
         with pytest.raises(RateLimited) as refused:
             await api.login("user@example.com", PASSWORD)
     assert refused.value.retry_after is not None and refused.value.retry_after > 0
+
+
+def _graphql_failure(extensions: dict[str, Any]) -> Any:
+    return from_graphql_errors([{"message": "refused", "extensions": extensions}])
+
+
+def test_sdk_reads_only_the_graphql_spelling_of_details() -> None:
+    limited = _graphql_failure({"code": "RATE_LIMITED", "details": {"retryAfter": 7}})
+    assert isinstance(limited, RateLimited) and limited.retry_after == 7
+    snake = _graphql_failure({"code": "RATE_LIMITED", "details": {"retry_after": 7}})
+    assert isinstance(snake, RateLimited) and snake.retry_after is None
+    stale = _graphql_failure({"code": "VERSION_CONFLICT", "details": {"currentEtag": '"1-2"'}})
+    assert isinstance(stale, VersionConflict) and stale.current_etag == '"1-2"'
+    masked = _graphql_failure({"code": "INTERNAL_ERROR", "requestId": "r-1"})
+    assert isinstance(masked, InternalError) and masked.request_id == "r-1"
+    in_details = _graphql_failure({"code": "INTERNAL_ERROR", "details": {"request_id": "r-1"}})
+    assert isinstance(in_details, InternalError) and in_details.request_id is None
+
+
+def test_sdk_reads_a_rest_error_into_the_graphql_spelling() -> None:
+    limited = from_rest_error(
+        {"code": "RATE_LIMITED", "message": "m", "details": {"retry_after": 7, "limit": 1}}
+    )
+    assert isinstance(limited, RateLimited) and limited.retry_after == 7
+    assert limited.details == {"retryAfter": 7, "limit": 1}
+    stale = from_rest_error(
+        {"code": "VERSION_CONFLICT", "message": "m", "details": {"current_etag": '"1-2"'}}
+    )
+    assert isinstance(stale, VersionConflict) and stale.current_etag == '"1-2"'
+    masked = from_rest_error(
+        {"code": "INTERNAL_ERROR", "message": "m", "details": {"request_id": "r-1"}}
+    )
+    assert isinstance(masked, InternalError) and masked.request_id == "r-1"
+    invalid = from_rest_error(
+        {"code": "VALIDATION_ERROR", "message": "m", "details": {"per_page": ["too big"]}}
+    )
+    assert isinstance(invalid, ValidationError) and invalid.details == {"per_page": ["too big"]}
 
 
 async def test_limits_of_the_server_have_their_classes(

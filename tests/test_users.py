@@ -144,7 +144,7 @@ async def test_version_bumps_and_stale_if_match_writes_nothing(
         token=admin,
     )
     assert error_codes(stale) == ["VERSION_CONFLICT"]
-    assert stale["errors"][0]["extensions"]["details"]["current_etag"] == first_user["etag"]
+    assert stale["errors"][0]["extensions"]["details"] == {"currentEtag": first_user["etag"]}
     current = await gql(
         "query($id: ID!) { user(id: $id) { name version } }", {"id": str(target.id)}, token=admin
     )

@@ -22,8 +22,8 @@ from client.errors import (
     MissingAuthHeader,
     NetworkError,
     SDKError,
-    api_error,
     from_graphql_errors,
+    from_rest_error,
 )
 from client.models import ExportJob, TokenPair, UserFilterParams, checked
 
@@ -170,10 +170,12 @@ def read_download(response: httpx.Response) -> bytes:
     try:
         error = response.json()["error"]
     except (ValueError, KeyError, TypeError):
+        error = None
+    if not isinstance(error, Mapping):
         raise NetworkError(
             f"Download failed with HTTP {response.status_code}", status_code=response.status_code
-        ) from None
-    raise api_error(error.get("code"), error.get("message"), error.get("details"))
+        )
+    raise from_rest_error(error)
 
 
 def export_outcome(job: ExportJob, *, out_of_time: bool) -> ExportJob | None:

@@ -60,10 +60,6 @@ class APIError(SDKError):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
-    def _detail(self, *names: str) -> Any:
-        """A value of `details` under its snake_case or camelCase name."""
-        return next((self.details[n] for n in names if n in self.details), None)
-
 
 class ValidationError(APIError):
     code = "VALIDATION_ERROR"
@@ -119,7 +115,7 @@ class VersionConflict(APIError):
     @property
     def current_etag(self) -> str | None:
         """The etag the record has now: re-read it, or retry with this one."""
-        value = self._detail("current_etag", "currentEtag")
+        value = self.details.get("currentEtag")
         return None if value is None else str(value)
 
 
@@ -145,7 +141,7 @@ class RateLimited(APIError):
     @property
     def retry_after(self) -> int | None:
         """Seconds to wait before trying again."""
-        value = self._detail("retry_after", "retryAfter")
+        value = self.details.get("retryAfter")
         return None if value is None else int(value)
 
 
@@ -159,7 +155,7 @@ class InternalError(APIError):
     @property
     def request_id(self) -> str | None:
         """The id the server logged the failure under; quote it when reporting the problem."""
-        value = self.extensions.get("requestId") or self._detail("request_id", "requestId")
+        value = self.extensions.get("requestId")
         return None if value is None else str(value)
 
 
@@ -219,6 +215,25 @@ def api_error(
         details=details if isinstance(details, Mapping) else None,
         extensions=extensions,
     )
+
+
+def _camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def from_rest_error(error: Mapping[str, Any]) -> APIError:
+    """The exception for the `error` of a REST envelope, read into the GraphQL spelling the
+    rest of this package uses: detail keys in camelCase (a VALIDATION_ERROR's field names as
+    sent) and a masked failure's `request_id` as `extensions.requestId`."""
+    code, details = error.get("code"), error.get("details")
+    details = dict(details) if isinstance(details, Mapping) else None
+    extensions: dict[str, Any] = {"code": code}
+    if details is not None and code == InternalError.code:
+        extensions["requestId"] = details.pop("request_id", None)
+    elif details is not None and code != ValidationError.code:
+        details = {_camel_case(key): value for key, value in details.items()}
+    return api_error(code, error.get("message"), details, extensions)
 
 
 def from_graphql_errors(errors: list[Any]) -> APIError:
