@@ -8,8 +8,8 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from persistence import users as users_repo
 from persistence.models import AuthSession, User, UTCDateTime
+from persistence.views import VIEW_COLUMNS, UserView
 
 
 async def open_session(session: AsyncSession, row: AuthSession) -> None:
@@ -32,7 +32,7 @@ async def get_with_user(session: AsyncSession, session_id: str) -> tuple[AuthSes
 # nothing, and only the user's columns cross the wire: the driver parses a descriptor per result
 # column on every query, which made four session columns cost ~4 % of a `me` request.
 _LIVE_SESSION_USER = (
-    select(*users_repo.PUBLIC_COLUMNS)
+    select(*VIEW_COLUMNS)
     .join(AuthSession, AuthSession.user_id == User.id)
     .where(
         AuthSession.id == bindparam("session_id"),
@@ -55,7 +55,7 @@ async def live_session_user(
     access_jti: str,
     token_version: int,
     now: datetime,
-) -> User | None:
+) -> UserView | None:
     """The user of a session that is live for exactly this access token, in one Core SELECT:
     what every authenticated request checks. None when the session is unknown, revoked,
     expired or rotated past `access_jti`, or its user deleted, disabled or signed out
@@ -75,7 +75,7 @@ async def live_session_user(
         },
     )
     row = found.first()
-    return None if row is None else users_repo.detached(row._asdict())
+    return None if row is None else UserView(*row)
 
 
 async def rotate(

@@ -10,40 +10,31 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm.instrumentation import manager_of_class
 
+from core import paging
 from core.validation import normalise_email
 from persistence.models import User
-
-# Every column but the password hash: what a user row may show outside the login path.
-PUBLIC_COLUMNS = tuple(column for column in User.__table__.c if column.name != "password_hash")
-
-_NEW_USER = manager_of_class(User).new_instance
-
-
-def detached(values: dict[str, Any]) -> User:
-    """A detached `User` from its column values, filled the way the ORM loads rows (straight
-    into `__dict__`, no change events): 8x cheaper than `User(**values)`. It never carries the
-    password hash, whatever `values` hold."""
-    user: User = _NEW_USER()
-    user.__dict__.update(values)
-    user.__dict__["password_hash"] = ""  # nosec B105
-    return user
-
+from persistence.views import VIEW_COLUMNS, UserView
 
 # Reads for display run on a Core connection (Database.reading) or an ORM session alike.
 Reader = AsyncConnection | AsyncSession
 
 
-async def get_many(reader: Reader, ids: Iterable[int]) -> dict[int, User]:
-    """Users by id in one SELECT (dataloaders batch through this); deleted ones included.
-    Detached rows without the password hash, for display."""
+async def get_many(reader: Reader, ids: Iterable[int]) -> dict[int, UserView]:
+    """Users by id in one SELECT (dataloaders batch through this); deleted ones included."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await reader.execute(select(*PUBLIC_COLUMNS).where(User.id.in_(wanted)))
-    users = [detached(row._asdict()) for row in rows]
+    rows = await reader.execute(select(*VIEW_COLUMNS).where(User.id.in_(wanted)))
+    users = [UserView(*row) for row in rows]
     return {user.id: user for user in users}
+
+
+async def get_view(reader: Reader, user_id: int) -> UserView | None:
+    """One live user for display; None when absent or deleted."""
+    query = select(*VIEW_COLUMNS).where(User.id == user_id, User.deleted_at.is_(None))
+    row = (await reader.execute(query)).first()
+    return None if row is None else UserView(*row)
 
 
 async def get(session: AsyncSession, user_id: int, *, include_deleted: bool = False) -> User | None:
@@ -123,8 +114,8 @@ class UserQuery:
     email: str | None = None
     role: str | None = None
     include_deleted: bool = False
-    sort_by: str = "created_at"
-    descending: bool = True
+    sort_by: str = paging.DEFAULT_SORT_BY
+    descending: bool = paging.DEFAULT_SORT == "desc"
 
 
 _SORT_COLUMNS = {
@@ -173,7 +164,7 @@ class Position:
     id: int
 
 
-def sort_value(user: User, wanted: UserQuery) -> Any:
+def sort_value(user: UserView, wanted: UserQuery) -> Any:
     """The value `user` sorts by in `wanted`'s order (what a Position records)."""
     return getattr(user, wanted.sort_by)
 
@@ -215,7 +206,7 @@ def page_query(
         ids = ids.where(_beyond(wanted, after))
     ids = ids.order_by(*order).offset(offset).limit(limit)
     page_ids = ids.subquery("page_ids")
-    return select(*PUBLIC_COLUMNS).join(page_ids, User.id == page_ids.c.id).order_by(*order)
+    return select(*VIEW_COLUMNS).join(page_ids, User.id == page_ids.c.id).order_by(*order)
 
 
 async def page(
@@ -225,11 +216,11 @@ async def page(
     offset: int,
     limit: int,
     after: Position | None = None,
-) -> list[User]:
-    """A page of detached rows (no password hash): Core rows filled into `User`s cost a
-    quarter of ORM loading, which a 100-row page felt (bench/README.md)."""
+) -> list[UserView]:
+    """A page of read models: Core rows cost a quarter of ORM loading, which a 100-row page
+    felt (bench/README.md)."""
     query = page_query(wanted, offset=offset, limit=limit, after=after)
-    return [detached(row._asdict()) for row in await reader.execute(query)]
+    return [UserView(*row) for row in await reader.execute(query)]
 
 
 async def count_through(reader: Reader, wanted: UserQuery, position: Position) -> int:

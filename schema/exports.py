@@ -7,7 +7,6 @@ from datetime import datetime
 import strawberry
 
 from persistence.models import ExportJob as ExportJobRow
-from persistence.models import User as UserRow
 from resolvers import exports
 from schema.context import Info
 from schema.enums import JobStatus, SortOrder, UserSortField
@@ -44,8 +43,8 @@ class ExportJobType:
     async def requested_by(self, info: Info) -> UserType | None:
         if self.requested_by_id is None:
             return None
-        row: UserRow | None = await info.context.loaders.user_by_id.load(self.requested_by_id)
-        return UserType.from_row(row) if row is not None else None
+        view = await info.context.loaders.user_by_id.load(self.requested_by_id)
+        return UserType.from_view(view) if view is not None else None
 
 
 @strawberry.type
