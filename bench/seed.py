@@ -133,7 +133,7 @@ def _seed(conn: Connection, users: int) -> None:
 def cursor_after(database_url: str, rows: int) -> str:
     """The cursor a client holds after paging through `rows` users in the default order (the
     `endCursor` of the page ending there), made by the product's own query and cursor code."""
-    from persistence.users import UserQuery, page_query
+    from persistence.user_listing import UserQuery, page_query
     from persistence.views import UserView
     from resolvers.cursors import encode
 

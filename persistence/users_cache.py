@@ -14,10 +14,11 @@ from typing import Any
 
 from core import metrics
 from core.settings import Settings
+from persistence import user_listing
 from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE, Cache
 from persistence.db import Database
-from persistence.users import Position, UserQuery
+from persistence.user_listing import Position, UserQuery
 from persistence.views import VIEW_FIELDS, UserView
 
 _DATES = ("created_at", "updated_at", "deleted_at")
@@ -81,8 +82,8 @@ class CachedUsers:
                 [_view(item) for item in cached["items"]], cached["total"], cached["more"]
             )
         async with self.db.reading() as connection:  # one snapshot for both
-            total = await users_repo.count(connection, query)
-            items = await users_repo.page(
+            total = await user_listing.count(connection, query)
+            items = await user_listing.page(
                 connection,
                 query,
                 offset=(page - 1) * per_page,

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from core.errors import AppError, ErrorCode
-from persistence.users import Position, UserQuery, sort_value
+from persistence.user_listing import Position, UserQuery, sort_value
 from persistence.views import UserView
 
 MAX_CURSOR_LENGTH = 512

@@ -9,7 +9,7 @@ from typing import Any
 from core import etags, paging, rbac
 from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, check_name, check_password, choice_message, normalise_email
-from persistence.users import UserQuery
+from persistence.user_listing import UserQuery
 from resolvers.deps import Services
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import paging
 from core.errors import AppError, ErrorCode
+from persistence import user_listing
 from persistence import users as users_repo
-from persistence.users import Position, UserQuery
+from persistence.user_listing import Position, UserQuery
 from persistence.users_cache import CachedUsers
 from persistence.views import UserView
 from resolvers import cursors
@@ -123,7 +124,7 @@ async def locate_page(services: Services, page: UserPage) -> int:
 
 async def _count_to(services: Services, query: UserQuery, after: Position) -> int:
     async with services.db.reading() as connection:
-        return await users_repo.count_through(connection, query, after)
+        return await user_listing.count_through(connection, query, after)
 
 
 async def create_user(

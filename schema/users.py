@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from core import paging
-from persistence.users import UserQuery
+from persistence.user_listing import UserQuery
 from resolvers import users
 from resolvers.user_inputs import UserChanges
 from schema.context import Info

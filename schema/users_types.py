@@ -49,7 +49,13 @@ class UserType:
 
     @strawberry.field(description="Who created this account; admins, or its creator, see it.")
     async def created_by(self, info: Info) -> UserType | None:
-        if self.created_by_id is None:
-            return None
-        view = await info.context.loaders.user_by_id.load(self.created_by_id)
-        return UserType.from_view(view) if view is not None else None
+        return await related_user(info, self.created_by_id)
+
+
+async def related_user(info: Info, user_id: int | None) -> UserType | None:
+    """A user another object points to, through the request's loader (as the caller may see
+    it); None when it points to none."""
+    if user_id is None:
+        return None
+    view = await info.context.loaders.user_by_id.load(user_id)
+    return UserType.from_view(view) if view is not None else None

@@ -499,7 +499,7 @@ async def _seed_5000_users(db: Any) -> None:
 async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str) -> None:
     """EXPLAIN of the default page: the page's ids come in order from one index alone (no
     filesort over the table, no row read while skipping); only the page's rows are read."""
-    from persistence.users import UserQuery, page_query
+    from persistence.user_listing import UserQuery, page_query
 
     db = accounts.services.db
     await _seed_5000_users(db)
@@ -520,7 +520,7 @@ async def test_a_cursor_page_seeks_the_sort_index(accounts: Accounts) -> None:
     filesort, no OFFSET to walk), so its cost does not grow with the depth."""
     from datetime import UTC, datetime
 
-    from persistence.users import Position, UserQuery, page_query
+    from persistence.user_listing import Position, UserQuery, page_query
 
     db = accounts.services.db
     await _seed_5000_users(db)
@@ -574,7 +574,7 @@ async def test_cache_ttl_zero_turns_the_cache_off(settings: Any) -> None:
     """What several workers without Redis run with: every read comes from the database."""
     from persistence.cache import USERS_NAMESPACE as CACHE_NAMESPACE
     from persistence.cache import MemoryCache
-    from persistence.users import UserQuery
+    from persistence.user_listing import UserQuery
     from persistence.users_cache import list_key
     from resolvers.accounts import create_account
     from resolvers.deps import Caller, Principal

@@ -8,7 +8,7 @@ from typing import ClassVar, TypedDict
 
 from core import paging
 from core.rbac import ROLES
-from persistence.users import UserQuery
+from persistence.user_listing import UserQuery
 from resolvers.user_inputs import UserChanges
 from server.rest.fields import spec_field
 
