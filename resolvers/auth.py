@@ -42,6 +42,7 @@ async def register(
 async def _registered(
     services: Services, caller: Caller, *, name: str, email: str, password: str, role: str
 ) -> User:
+    """The account a sign-up answers: the one it created, or the one it replays."""
     await limit_client(services, caller, "register-ip", services.settings.register_rate_limit_ip)
     check_new_account(services, name=name, email=email, password=password)
     email = normalise_email(email)
