@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -104,18 +104,20 @@ async def rotate(
 
 
 async def revoke(session: AsyncSession, session_id: str, *, now: datetime, reason: str) -> None:
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
+    await _revoke_where(session, AuthSession.id == session_id, now=now, reason=reason)
 
 
 async def revoke_all(session: AsyncSession, user_id: int, *, now: datetime, reason: str) -> None:
+    await _revoke_where(session, AuthSession.user_id == user_id, now=now, reason=reason)
+
+
+async def _revoke_where(
+    session: AsyncSession, which: ColumnElement[bool], *, now: datetime, reason: str
+) -> None:
+    """Revoke the live sessions `which` selects; revoked ones keep their first reason."""
     await session.execute(
         update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .where(which, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
