@@ -19,7 +19,6 @@ from client.models import (
     UserPage,
 )
 
-
 # The server's page bounds and defaults (its `core/paging.py`, which the SDK cannot import);
 # tests/test_paging.py holds this copy equal to them.
 FIRST_PAGE = 1
