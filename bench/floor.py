@@ -31,7 +31,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from persistence.db import async_url
-from persistence.users import UserQuery, page_query
+from persistence.user_listing import UserQuery, page_query
 
 _OFFSET, _LIMIT = 987_654_321, 123_456_789  # stand-ins, swapped for a page's values
 

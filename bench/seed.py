@@ -133,7 +133,8 @@ def _seed(conn: Connection, users: int) -> None:
 def cursor_after(database_url: str, rows: int) -> str:
     """The cursor a client holds after paging through `rows` users in the default order (the
     `endCursor` of the page ending there), made by the product's own query and cursor code."""
-    from persistence.users import UserQuery, detached, page_query
+    from persistence.user_listing import UserQuery, page_query
+    from persistence.views import UserView
     from resolvers.cursors import encode
 
     wanted = UserQuery()
@@ -141,7 +142,7 @@ def cursor_after(database_url: str, rows: int) -> str:
     try:
         with engine.connect() as conn:
             row = conn.execute(page_query(wanted, offset=rows - 1, limit=1)).one()
-            return encode(wanted, detached(row._asdict()))
+            return encode(wanted, UserView(*row))
     finally:
         engine.dispose()
 

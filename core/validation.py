@@ -53,3 +53,8 @@ def check_name(problems: Problems, name: str) -> None:
 def check_password(problems: Problems, hasher: PasswordHasher, password: str) -> None:
     for message in hasher.policy_problems(password):
         problems.add("password", message)
+
+
+def choice_message(choices: tuple[str, ...]) -> str:
+    """The message of a value that is not one of `choices`."""
+    return f"Must be one of {', '.join(choices)}"

@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.etags import etag_of
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC with microseconds (MySQL DATETIME(6)); read back as aware UTC."""
@@ -101,7 +103,7 @@ class User(Base):
     @property
     def etag(self) -> str:
         """The strong validator both transports send: it changes on every write."""
-        return f'"{self.id}-{self.version}"'
+        return etag_of(self.id, self.version)
 
 
 class AuthSession(Base):

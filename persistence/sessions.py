@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from persistence import users as users_repo
 from persistence.models import AuthSession, User, UTCDateTime
+from persistence.views import VIEW_COLUMNS, UserView
 
 
 async def open_session(session: AsyncSession, row: AuthSession) -> None:
@@ -32,7 +32,7 @@ async def get_with_user(session: AsyncSession, session_id: str) -> tuple[AuthSes
 # nothing, and only the user's columns cross the wire: the driver parses a descriptor per result
 # column on every query, which made four session columns cost ~4 % of a `me` request.
 _LIVE_SESSION_USER = (
-    select(*users_repo.PUBLIC_COLUMNS)
+    select(*VIEW_COLUMNS)
     .join(AuthSession, AuthSession.user_id == User.id)
     .where(
         AuthSession.id == bindparam("session_id"),
@@ -55,7 +55,7 @@ async def live_session_user(
     access_jti: str,
     token_version: int,
     now: datetime,
-) -> User | None:
+) -> UserView | None:
     """The user of a session that is live for exactly this access token, in one Core SELECT:
     what every authenticated request checks. None when the session is unknown, revoked,
     expired or rotated past `access_jti`, or its user deleted, disabled or signed out
@@ -75,7 +75,7 @@ async def live_session_user(
         },
     )
     row = found.first()
-    return None if row is None else users_repo.detached(row._asdict())
+    return None if row is None else UserView(*row)
 
 
 async def rotate(
@@ -104,18 +104,20 @@ async def rotate(
 
 
 async def revoke(session: AsyncSession, session_id: str, *, now: datetime, reason: str) -> None:
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
+    await _revoke_where(session, AuthSession.id == session_id, now=now, reason=reason)
 
 
 async def revoke_all(session: AsyncSession, user_id: int, *, now: datetime, reason: str) -> None:
+    await _revoke_where(session, AuthSession.user_id == user_id, now=now, reason=reason)
+
+
+async def _revoke_where(
+    session: AsyncSession, which: ColumnElement[bool], *, now: datetime, reason: str
+) -> None:
+    """Revoke the live sessions `which` selects; revoked ones keep their first reason."""
     await session.execute(
         update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .where(which, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )

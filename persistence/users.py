@@ -1,49 +1,37 @@
-"""The users repository: every query the service runs on the users table."""
+"""The users repository: the reads and writes of single accounts, and the export's batches
+(listings, their filters and orders: `persistence/user_listing.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.validation import normalise_email
 from persistence.models import User
-
-# Every column but the password hash: what a user row may show outside the login path.
-PUBLIC_COLUMNS = tuple(column for column in User.__table__.c if column.name != "password_hash")
-
-_NEW_USER = manager_of_class(User).new_instance
+from persistence.user_listing import AnySelect, Reader, filtered
+from persistence.user_listing import UserQuery as UserQuery  # the filters exports take too
+from persistence.views import VIEW_COLUMNS, UserView
 
 
-def detached(values: dict[str, Any]) -> User:
-    """A detached `User` from its column values, filled the way the ORM loads rows (straight
-    into `__dict__`, no change events): 8x cheaper than `User(**values)`. It never carries the
-    password hash, whatever `values` hold."""
-    user: User = _NEW_USER()
-    user.__dict__.update(values)
-    user.__dict__["password_hash"] = ""  # nosec B105
-    return user
-
-
-# Reads for display run on a Core connection (Database.reading) or an ORM session alike.
-Reader = AsyncConnection | AsyncSession
-
-
-async def get_many(reader: Reader, ids: Iterable[int]) -> dict[int, User]:
-    """Users by id in one SELECT (dataloaders batch through this); deleted ones included.
-    Detached rows without the password hash, for display."""
+async def get_many(reader: Reader, ids: Iterable[int]) -> dict[int, UserView]:
+    """Users by id in one SELECT (dataloaders batch through this); deleted ones included."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await reader.execute(select(*PUBLIC_COLUMNS).where(User.id.in_(wanted)))
-    users = [detached(row._asdict()) for row in rows]
+    rows = await reader.execute(select(*VIEW_COLUMNS).where(User.id.in_(wanted)))
+    users = [UserView(*row) for row in rows]
     return {user.id: user for user in users}
+
+
+async def get_view(reader: Reader, user_id: int) -> UserView | None:
+    """One live user for display; None when absent or deleted."""
+    query = select(*VIEW_COLUMNS).where(User.id == user_id, User.deleted_at.is_(None))
+    row = (await reader.execute(query)).first()
+    return None if row is None else UserView(*row)
 
 
 async def get(session: AsyncSession, user_id: int, *, include_deleted: bool = False) -> User | None:
@@ -112,140 +100,6 @@ async def bump_token_version(session: AsyncSession, user_id: int) -> None:
     )
 
 
-AnySelect = Select[*tuple[Any, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class UserQuery:
-    """Filters and order of a users page; `name`/`email` are case-insensitive substrings."""
-
-    name: str | None = None
-    email: str | None = None
-    role: str | None = None
-    include_deleted: bool = False
-    sort_by: str = "created_at"
-    descending: bool = True
-
-
-_SORT_COLUMNS = {
-    "id": User.id,
-    "created_at": User.created_at,
-    "name": User.name,
-    "email": User.email,
-}
-
-
-def _like_part(needle: str) -> str:
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _contains(column: Any, needle: str) -> ColumnElement[bool]:
-    return func.lower(column).like(_like_part(needle.lower()), escape="\\")
-
-
-def _email_contains(needle: str) -> ColumnElement[bool]:
-    """Emails are stored normalised and compared byte for byte: the needle is normalised the
-    same way (an upper-case or fullwidth `JÜR` finds `jürgen@`), no function wraps the column."""
-    return User.email.like(_like_part(normalise_email(needle)), escape="\\")
-
-
-def _filtered(query: AnySelect, wanted: UserQuery) -> AnySelect:
-    if not wanted.include_deleted:
-        query = query.where(User.deleted_at.is_(None))
-    if wanted.name:
-        query = query.where(_contains(User.name, wanted.name))
-    if wanted.email:
-        query = query.where(_email_contains(wanted.email))
-    if wanted.role:
-        query = query.where(User.role == wanted.role)
-    return query
-
-
-_UNIQUE_SORTS = ("id", "email")  # unique already: no tie-breaker needed
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """A place in a listing's order: the sort value and id of the row a keyset page follows."""
-
-    value: Any
-    id: int
-
-
-def sort_value(user: User, wanted: UserQuery) -> Any:
-    """The value `user` sorts by in `wanted`'s order (what a Position records)."""
-    return getattr(user, wanted.sort_by)
-
-
-def _order(wanted: UserQuery) -> list[Any]:
-    column: Any = _SORT_COLUMNS[wanted.sort_by]
-    order: list[Any] = (
-        [column.desc(), User.id.desc()] if wanted.descending else [column.asc(), User.id.asc()]
-    )
-    return order[:1] if wanted.sort_by in _UNIQUE_SORTS else order
-
-
-def _beyond(wanted: UserQuery, after: Position) -> ColumnElement[bool]:
-    """Rows that come after `after` in `wanted`'s order: a range on the sort's index."""
-    column: Any = _SORT_COLUMNS[wanted.sort_by]
-    if wanted.descending:
-        past, tie = column < after.value, User.id < after.id
-    else:
-        past, tie = column > after.value, User.id > after.id
-    if wanted.sort_by in _UNIQUE_SORTS:
-        return past  # type: ignore[no-any-return]
-    return or_(past, and_(column == after.value, tie))
-
-
-def page_query(
-    wanted: UserQuery, *, offset: int, limit: int, after: Position | None = None
-) -> AnySelect:
-    """One page in a stable order: the sort column, then id (each sort has a matching index).
-
-    With `after` (keyset), the page starts past that position: a range seek on the index, as
-    cheap at row 1,000,000 as at row 1. With an OFFSET, a deferred join: the OFFSET walks ids
-    only (index-only for the default order of live users), then just the page's rows are read.
-    Reading whole rows while skipping made page 50,000 of 1,000,000 users take 2.9 s on MariaDB;
-    the ids alone take 0.4 s (bench/README.md).
-    """
-    order = _order(wanted)
-    ids = _filtered(select(User.id), wanted)
-    if after is not None:
-        ids = ids.where(_beyond(wanted, after))
-    ids = ids.order_by(*order).offset(offset).limit(limit)
-    page_ids = ids.subquery("page_ids")
-    return select(*PUBLIC_COLUMNS).join(page_ids, User.id == page_ids.c.id).order_by(*order)
-
-
-async def page(
-    reader: Reader,
-    wanted: UserQuery,
-    *,
-    offset: int,
-    limit: int,
-    after: Position | None = None,
-) -> list[User]:
-    """A page of detached rows (no password hash): Core rows filled into `User`s cost a
-    quarter of ORM loading, which a 100-row page felt (bench/README.md)."""
-    query = page_query(wanted, offset=offset, limit=limit, after=after)
-    return [detached(row._asdict()) for row in await reader.execute(query)]
-
-
-async def count_through(reader: Reader, wanted: UserQuery, position: Position) -> int:
-    """How many matching rows come up to and including `position` (its page number's cost
-    grows with the depth: an index range count)."""
-    total = await reader.scalar(
-        _filtered(select(func.count(User.id)), wanted).where(not_(_beyond(wanted, position)))
-    )
-    return int(total or 0)
-
-
-async def count(reader: Reader, wanted: UserQuery) -> int:
-    total = await reader.scalar(_filtered(select(func.count(User.id)), wanted))
-    return int(total or 0)
-
-
 async def update_versioned(
     session: AsyncSession, user_id: int, values: dict[str, Any], *, expected_version: int | None
 ) -> bool:
@@ -273,5 +127,5 @@ async def export_batch(
     columns: AnySelect = select(
         User.id, User.name, User.email, User.role, User.created_at, User.is_active
     )
-    query = _filtered(columns, wanted).where(User.id > after_id).order_by(User.id).limit(limit)
+    query = filtered(columns, wanted).where(User.id > after_id).order_by(User.id).limit(limit)
     return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in (await session.execute(query)).all()]

@@ -14,6 +14,8 @@ from core.validation import normalise_email
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
 from persistence.models import AuthSession, User
+from persistence.views import UserView
+from resolvers.access import shown_to
 from resolvers.accounts import check_new_account, create_account
 from resolvers.audit import security_event
 from resolvers.deps import Caller, Services
@@ -31,8 +33,16 @@ class TokenPair:
 
 async def register(
     services: Services, caller: Caller, *, name: str, email: str, password: str, role: str = "user"
-) -> User:
+) -> UserView:
     """Public sign-up; idempotent for the same email and password (contract section 3)."""
+    user = await _registered(services, caller, name=name, email=email, password=password, role=role)
+    return shown_to(caller, UserView.of(user))
+
+
+async def _registered(
+    services: Services, caller: Caller, *, name: str, email: str, password: str, role: str
+) -> User:
+    """The account a sign-up answers: the one it created, or the one it replays."""
     await limit_client(services, caller, "register-ip", services.settings.register_rate_limit_ip)
     check_new_account(services, name=name, email=email, password=password)
     email = normalise_email(email)

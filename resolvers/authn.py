@@ -5,7 +5,7 @@ from __future__ import annotations
 from core import tokens
 from core.errors import AppError, ErrorCode
 from persistence import sessions as sessions_repo
-from persistence.models import User
+from persistence.views import UserView
 from resolvers.deps import Caller, Principal, Services
 
 
@@ -17,7 +17,9 @@ async def authenticate(services: Services, caller: Caller, authorization: str) -
         caller.auth_error = error
 
 
-async def _verify(services: Services, caller: Caller, authorization: str) -> tuple[Principal, User]:
+async def _verify(
+    services: Services, caller: Caller, authorization: str
+) -> tuple[Principal, UserView]:
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:

@@ -15,13 +15,13 @@ from typing import Any
 import orjson
 
 from core.errors import AppError, ErrorCode
-from persistence.models import User
-from persistence.users import Position, UserQuery, sort_value
+from persistence.user_listing import Position, UserQuery, sort_value
+from persistence.views import UserView
 
 MAX_CURSOR_LENGTH = 512
 
 
-def encode(wanted: UserQuery, user: User) -> str:
+def encode(wanted: UserQuery, user: UserView) -> str:
     value = sort_value(user, wanted)
     if isinstance(value, datetime):
         value = value.astimezone(UTC).isoformat()

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from core import rbac
 from core.clock import Clock, SystemClock
 from core.errors import AppError, ErrorCode
 from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache
 from persistence.db import Database
-from persistence.models import User
 from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
+from persistence.views import UserView
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -29,7 +30,8 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        """Whether the role grants "admin" (the role table's rule, `core.rbac.has_role`)."""
+        return rbac.has_role(self.role, "admin")
 
 
 @dataclass(slots=True)
@@ -42,7 +44,7 @@ class Caller:
     principal: Principal | None = None
     # The principal's users row, read in the same SELECT as the session check: `me` answers
     # from it (nothing fresher exists within this request).
-    user: User | None = None
+    user: UserView | None = None
     # Why a presented token was refused; raised only when an operation needs a principal.
     auth_error: AppError | None = None
 

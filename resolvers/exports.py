@@ -19,8 +19,8 @@ from persistence import exports as jobs_repo
 from persistence import users as users_repo
 from persistence.models import ExportJob
 from persistence.users import UserQuery
+from resolvers.access import require_admin
 from resolvers.deps import Caller, Services
-from resolvers.users import require_admin
 
 log = logging.getLogger("app.exports")
 BATCH = 2000

@@ -8,20 +8,25 @@ from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
-from persistence.models import User
-from resolvers.deps import Services
-from resolvers.users import users_by_id
+from persistence.views import UserView
+from resolvers.access import sees_everything, shown_to
+from resolvers.deps import Caller, Services
+from resolvers.users import cached_users
 
 
 @dataclass(slots=True)
 class Loaders:
-    user_by_id: DataLoader[int, User | None]
+    user_by_id: DataLoader[int, UserView | None]
 
     @classmethod
-    def for_request(cls, services: Services) -> Loaders:
-        """Fresh loaders inside the running loop (a loader made elsewhere fails on await)."""
+    def for_request(cls, services: Services, caller: Caller) -> Loaders:
+        """Fresh loaders inside the running loop (a loader made elsewhere fails on await);
+        the users they load are as `caller` may see them."""
 
-        async def load_users(ids: Sequence[int]) -> list[User | None]:
-            return await users_by_id(services, ids)
+        async def load_users(ids: Sequence[int]) -> list[UserView | None]:
+            found = await cached_users(services).by_ids(ids)
+            if sees_everything(caller):
+                return found
+            return [None if user is None else shown_to(caller, user) for user in found]
 
         return cls(user_by_id=DataLoader(load_users))

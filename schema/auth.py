@@ -40,7 +40,7 @@ class RegisterInput:
 class AuthQuery:
     @strawberry.field(extensions=policy(SIGNED_IN), description="The signed-in user.")
     async def me(self, info: Info) -> UserType:
-        return UserType.from_row(await users.get_me(info.context.services, info.context.caller))
+        return UserType.from_view(await users.get_me(info.context.services, info.context.caller))
 
 
 @strawberry.type
@@ -59,7 +59,7 @@ class AuthMutation:
             password=input.password,
             role=(input.role or Role.USER).value,
         )
-        return UserType.from_row(user)
+        return UserType.from_view(user)
 
     @strawberry.mutation(extensions=policy(PUBLIC), description="Open a session.")
     async def login(self, info: Info, email: str, password: str) -> TokenPair:

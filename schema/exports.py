@@ -7,13 +7,12 @@ from datetime import datetime
 import strawberry
 
 from persistence.models import ExportJob as ExportJobRow
-from persistence.models import User as UserRow
 from resolvers import exports
 from schema.context import Info
 from schema.enums import JobStatus, SortOrder, UserSortField
 from schema.permissions import ADMIN, policy
 from schema.users import UserFilter
-from schema.users_types import UserType
+from schema.users_types import UserType, related_user
 
 
 @strawberry.type(name="ExportJob")
@@ -42,10 +41,7 @@ class ExportJobType:
 
     @strawberry.field(description="The admin who asked for the export.")
     async def requested_by(self, info: Info) -> UserType | None:
-        if self.requested_by_id is None:
-            return None
-        row: UserRow | None = await info.context.loaders.user_by_id.load(self.requested_by_id)
-        return UserType.from_row(row) if row is not None else None
+        return await related_user(info, self.requested_by_id)
 
 
 @strawberry.type

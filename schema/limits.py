@@ -24,11 +24,9 @@ from graphql import (
     ValidationRule,
 )
 
+from core import paging
 from core.errors import ErrorCode
 from core.settings import Settings
-
-# List sizes for the cost: `perPage` as given; a variable counts as the largest allowed value.
-DEFAULT_PAGE, MAX_PAGE = 20, 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +82,10 @@ def _page_size(field: FieldNode) -> int:
     for argument in field.arguments or ():
         if argument.name.value == "perPage":
             value = argument.value
-            return min(int(value.value), MAX_PAGE) if isinstance(value, IntValueNode) else MAX_PAGE
-    return DEFAULT_PAGE if field.name.value == "users" else 1
+            if isinstance(value, IntValueNode):
+                return min(int(value.value), paging.MAX_PER_PAGE)
+            return paging.MAX_PER_PAGE  # a variable counts as the largest allowed value
+    return paging.DEFAULT_PER_PAGE if field.name.value == "users" else 1
 
 
 def measure(

@@ -13,7 +13,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
-from resolvers.users import require_admin
+from resolvers.access import require_admin
 from schema.context import Info
 from schema.enums import Role
 from schema.observability import TimedRootField

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import strawberry
 
-from persistence.users import UserQuery
+from core import paging
+from persistence.user_listing import UserQuery
 from resolvers import users
+from resolvers.user_inputs import UserChanges
 from schema.context import Info
 from schema.enums import Role, SortOrder, UserSortField
 from schema.permissions import ADMIN, policy
 from schema.users_types import UserType
 
+DEFAULT_SORT = SortOrder(paging.DEFAULT_SORT)
+DEFAULT_SORT_BY = UserSortField(paging.DEFAULT_SORT_BY)
+
 
 async def _page_number(root: PageInfo, info: Info) -> int:
-    return await root.located(info)
+    return await users.locate_page(info.context.services, root._page)
 
 
 async def _has_previous_page(root: PageInfo, info: Info) -> bool:
-    return await root.located(info) > 1
+    return await users.locate_page(info.context.services, root._page) > 1
 
 
 @strawberry.type
@@ -40,17 +44,7 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(
         description="Pass as `after` for the page that follows; null on an empty page."
     )
-    _page: strawberry.Private[users.UserPage]
-    _number: strawberry.Private[asyncio.Task[int] | None] = None
-
-    def located(self, info: Info) -> asyncio.Task[int]:
-        """The page number, looked up once however many fields ask (`page` and
-        `hasPreviousPage` resolve concurrently; on a cursor page each would count rows)."""
-        if self._number is None:
-            self._number = asyncio.ensure_future(
-                users.locate_page(info.context.services, self._page)
-            )
-        return self._number
+    _page: strawberry.Private[users.UserPage]  # counts its page number once for both fields
 
 
 @strawberry.type
@@ -68,7 +62,7 @@ class UserPage:
             end_cursor=page.end_cursor,
             _page=page,
         )
-        return cls(items=[UserType.from_row(row) for row in page.items], page_info=info)
+        return cls(items=[UserType.from_view(row) for row in page.items], page_info=info)
 
 
 @strawberry.input
@@ -105,8 +99,8 @@ class UpdateUserInput:
     role: Role | None = None
     is_active: bool | None = None
 
-    def to_changes(self) -> users.UserChanges:
-        return users.UserChanges(
+    def to_changes(self) -> UserChanges:
+        return UserChanges(
             name=self.name,
             email=self.email,
             password=self.password,
@@ -122,16 +116,16 @@ class UsersQuery:
     )
     async def user(self, info: Info, id: strawberry.ID) -> UserType | None:
         row = await users.get_user(info.context.services, info.context.caller, user_id=id)
-        return UserType.from_row(row) if row is not None else None
+        return UserType.from_view(row) if row is not None else None
 
     @strawberry.field(extensions=policy(ADMIN), description="A page of users.")
     async def users(
         self,
         info: Info,
-        page: int | None = 1,
-        per_page: int | None = 20,
-        sort: SortOrder | None = SortOrder.DESC,
-        sort_by: UserSortField | None = UserSortField.CREATED_AT,
+        page: int | None = paging.FIRST_PAGE,
+        per_page: int | None = paging.DEFAULT_PER_PAGE,
+        sort: SortOrder | None = DEFAULT_SORT,
+        sort_by: UserSortField | None = DEFAULT_SORT_BY,
         filter: UserFilter | None = strawberry.UNSET,
         after: Annotated[
             str | None,
@@ -141,14 +135,12 @@ class UsersQuery:
             ),
         ] = None,
     ) -> UserPage:
-        query = (filter or UserFilter()).to_query(
-            sort or SortOrder.DESC, sort_by or UserSortField.CREATED_AT
-        )
+        query = (filter or UserFilter()).to_query(sort or DEFAULT_SORT, sort_by or DEFAULT_SORT_BY)
         result = await users.list_users(
             info.context.services,
             info.context.caller,
-            page=1 if page is None else page,
-            per_page=20 if per_page is None else per_page,
+            page=paging.FIRST_PAGE if page is None else page,
+            per_page=paging.DEFAULT_PER_PAGE if per_page is None else per_page,
             query=query,
             after=after,
         )
@@ -167,7 +159,7 @@ class UsersMutation:
             password=input.password,
             role=(input.role or Role.USER).value,
         )
-        return UserType.from_row(row)
+        return UserType.from_view(row)
 
     @strawberry.mutation(
         extensions=policy(ADMIN), description="Change an account; a stale ifMatch writes nothing."
@@ -182,7 +174,7 @@ class UsersMutation:
             changes=input.to_changes(),
             if_match=if_match,
         )
-        return UserType.from_row(row)
+        return UserType.from_view(row)
 
     @strawberry.mutation(extensions=policy(ADMIN), description="Soft-delete an account.")
     async def delete_user(self, info: Info, id: strawberry.ID, if_match: str | None = None) -> bool:

@@ -1,4 +1,8 @@
-"""The `User` type: plain fields from the row, `createdBy` through the request's loader."""
+"""The `User` type: plain fields from the read model, `createdBy` through the request's loader.
+
+The views come from the resolvers already as the caller may see them (`resolvers.access`):
+a hidden `deletedAt` or `createdBy` is None there, so this type shows what it is given.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from datetime import datetime
 
 import strawberry
 
-from persistence.models import User as UserRow
+from persistence.views import UserView
 from schema.context import Info
 from schema.enums import Role
 
@@ -23,35 +27,35 @@ class UserType:
     created_at: datetime
     updated_at: datetime
     created_by_id: strawberry.Private[int | None]
-    deleted_at_value: strawberry.Private[datetime | None]
+    deleted_at: datetime | None = strawberry.field(
+        description="Admins only; null for everybody else."
+    )
 
     @classmethod
-    def from_row(cls, row: UserRow) -> UserType:
+    def from_view(cls, view: UserView) -> UserType:
         return cls(
-            id=strawberry.ID(str(row.id)),
-            name=row.name,
-            email=row.email,
-            role=Role(row.role),
-            is_active=row.is_active,
-            version=row.version,
-            etag=row.etag,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            created_by_id=row.created_by,
-            deleted_at_value=row.deleted_at,
+            id=strawberry.ID(str(view.id)),
+            name=view.name,
+            email=view.email,
+            role=Role(view.role),
+            is_active=view.is_active,
+            version=view.version,
+            etag=view.etag,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+            deleted_at=view.deleted_at,
+            created_by_id=view.created_by,
         )
 
-    @strawberry.field(description="Admins only; null for everybody else.")
-    def deleted_at(self, info: Info) -> datetime | None:
-        principal = info.context.caller.principal
-        return self.deleted_at_value if principal is not None and principal.is_admin else None
-
-    @strawberry.field(description="Who created this account; admins, or the user themselves.")
+    @strawberry.field(description="Who created this account; admins, or its creator, see it.")
     async def created_by(self, info: Info) -> UserType | None:
-        principal = info.context.caller.principal
-        if self.created_by_id is None or principal is None:
-            return None
-        if not principal.is_admin and principal.user_id != self.created_by_id:
-            return None
-        row: UserRow | None = await info.context.loaders.user_by_id.load(self.created_by_id)
-        return UserType.from_row(row) if row is not None else None
+        return await related_user(info, self.created_by_id)
+
+
+async def related_user(info: Info, user_id: int | None) -> UserType | None:
+    """A user another object points to, through the request's loader (as the caller may see
+    it); None when it points to none."""
+    if user_id is None:
+        return None
+    view = await info.context.loaders.user_by_id.load(user_id)
+    return UserType.from_view(view) if view is not None else None

@@ -119,7 +119,7 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(
             services=services,
             caller=caller,
-            loaders=Loaders.for_request(services),
+            loaders=Loaders.for_request(services, caller),
             request=request,
             response=response,
         )

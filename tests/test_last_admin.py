@@ -14,6 +14,7 @@ from core.errors import AppError
 from persistence.models import User
 from resolvers import users
 from resolvers.deps import Caller, Principal
+from resolvers.user_inputs import UserChanges
 from tests.conftest import Accounts, GraphQLClient, error_codes
 from tests.rest_helpers import bearer, data_of, error_of
 
@@ -103,7 +104,7 @@ async def test_two_admins_demoting_each_other_at_once_leave_one(accounts: Accoun
 
     async def demote(actor: User, target: User) -> str:
         caller = Caller("race", principal=Principal(actor.id, "admin", "session"))
-        changes = users.UserChanges(role="user")
+        changes = UserChanges(role="user")
         try:
             await users.update_user(services, caller, user_id=target.id, changes=changes)
         except AppError as error:

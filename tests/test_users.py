@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
 
 from persistence import users as users_repo
+from persistence.views import UserView
+from resolvers.access import shown_to
 from resolvers.deps import Caller, Principal
-from schema.users_types import UserType
 from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
 
 USER_FIELDS = "id name email role isActive version etag createdAt updatedAt deletedAt"
@@ -123,11 +123,9 @@ async def test_deleted_at_and_created_by_are_admin_only(
     async with accounts.services.db.transaction() as session:
         row = await users_repo.get(session, gone.id, include_deleted=True)
     assert row is not None and row.deleted_at is not None
-    shown = UserType.from_row(row)
     for role, expected in (("admin", row.deleted_at), ("user", None)):
         caller = Caller("req", principal=Principal(user_id=1, role=role, session_id="s"))
-        info: Any = SimpleNamespace(context=SimpleNamespace(caller=caller))
-        assert shown.deleted_at(info) == expected, role
+        assert shown_to(caller, UserView.of(row)).deleted_at == expected, role
 
 
 async def test_version_bumps_and_stale_if_match_writes_nothing(
@@ -501,7 +499,7 @@ async def _seed_5000_users(db: Any) -> None:
 async def test_default_page_uses_the_sort_index(accounts: Accounts, backend: str) -> None:
     """EXPLAIN of the default page: the page's ids come in order from one index alone (no
     filesort over the table, no row read while skipping); only the page's rows are read."""
-    from persistence.users import UserQuery, page_query
+    from persistence.user_listing import UserQuery, page_query
 
     db = accounts.services.db
     await _seed_5000_users(db)
@@ -522,7 +520,7 @@ async def test_a_cursor_page_seeks_the_sort_index(accounts: Accounts) -> None:
     filesort, no OFFSET to walk), so its cost does not grow with the depth."""
     from datetime import UTC, datetime
 
-    from persistence.users import Position, UserQuery, page_query
+    from persistence.user_listing import Position, UserQuery, page_query
 
     db = accounts.services.db
     await _seed_5000_users(db)
@@ -576,10 +574,11 @@ async def test_cache_ttl_zero_turns_the_cache_off(settings: Any) -> None:
     """What several workers without Redis run with: every read comes from the database."""
     from persistence.cache import USERS_NAMESPACE as CACHE_NAMESPACE
     from persistence.cache import MemoryCache
-    from persistence.users import UserQuery
+    from persistence.user_listing import UserQuery
+    from persistence.users_cache import list_key
     from resolvers.accounts import create_account
     from resolvers.deps import Caller, Principal
-    from resolvers.users import list_key, list_users
+    from resolvers.users import list_users
     from server.app import create_app
 
     app = create_app(settings.with_(cache_ttl=0))

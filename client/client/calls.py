@@ -19,6 +19,13 @@ from client.models import (
     UserPage,
 )
 
+# The server's page bounds and defaults (its `core/paging.py`, which the SDK cannot import);
+# tests/test_paging.py holds this copy equal to them.
+FIRST_PAGE = 1
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+DEFAULT_SORT, DEFAULT_SORT_BY = "desc", "created_at"
+
 
 def _user_or_none(data: dict[str, Any] | None) -> User | None:
     return None if data is None else models.user_from(data)
@@ -70,9 +77,9 @@ def get_user(user_id: int | str) -> Call[User | None]:
 
 def list_users(params: ListParams) -> Call[UserPage]:
     models.checked(params, ListParams)
-    sort, sort_by = params.get("sort", "desc"), params.get("sort_by", "created_at")
+    sort, sort_by = params.get("sort", DEFAULT_SORT), params.get("sort_by", DEFAULT_SORT_BY)
     variables = {
-        "perPage": params.get("per_page", 20),
+        "perPage": params.get("per_page", DEFAULT_PER_PAGE),
         "sort": models.enum_value(sort),
         "sortBy": models.enum_value(sort_by),
         "filter": models.user_filter(params),
@@ -86,14 +93,14 @@ def list_users(params: ListParams) -> Call[UserPage]:
 
     if after is not None:
         return Call(ops.USERS_AFTER, {**variables, "after": after}, "users", read)
-    return Call(ops.USERS, {**variables, "page": params.get("page", 1)}, "users", read)
+    return Call(ops.USERS, {**variables, "page": params.get("page", FIRST_PAGE)}, "users", read)
 
 
 def walk_params(params: ListParams) -> ListParams:
-    """Where `iter_users` starts: 100 a page, by id ascending unless told otherwise. The walk
+    """Where `iter_users` starts: the most a page holds, by id ascending unless told otherwise. The walk
     follows cursors, so accounts created or deleted meanwhile never shift what is left to read."""
     models.checked(params, ListParams)
-    defaults = ListParams(per_page=100, sort="asc", sort_by="id")
+    defaults = ListParams(per_page=MAX_PER_PAGE, sort="asc", sort_by="id")
     return ListParams(**{**defaults, **params})
 
 

@@ -11,6 +11,8 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from core.errors import AppError, ErrorCode, Problems, validation_error
+from core.paging import bound_message
+from core.validation import choice_message
 from server.media_type import is_json
 from server.rest.fields import FieldSpec, field_specs, refused_fields
 
@@ -98,11 +100,9 @@ def _from_text(problems: Problems, f: FieldSpec, text: str) -> Any:
 def _check_rule(problems: Problems, f: FieldSpec, value: Any) -> None:
     rule = f.rule
     if rule.choices and value not in rule.choices:
-        problems.add(f.name, f"Must be one of {', '.join(rule.choices)}")
-    if rule.minimum is not None and value < rule.minimum:
-        problems.add(f.name, f"Must be {rule.minimum} or more")
-    if rule.maximum is not None and value > rule.maximum:
-        problems.add(f.name, f"Must be {rule.maximum} or less")
+        problems.add(f.name, choice_message(rule.choices))
+    if isinstance(value, int) and (message := bound_message(value, rule.minimum, rule.maximum)):
+        problems.add(f.name, message)
 
 
 _TYPE_MESSAGES: dict[type, str] = {

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from persistence.models import ExportJob, User
+from persistence.models import ExportJob
+from persistence.views import UserView
+from resolvers.access import sees_everything
 from resolvers.auth import TokenPair
 from resolvers.deps import Caller
 from resolvers.exports import download_url
@@ -13,8 +15,9 @@ from resolvers.users import UserPage
 from server.rest.specs import ListUsersQuery
 
 
-def user_json(user: User, caller: Caller) -> dict[str, Any]:
-    """A user as legacy clients read it; `deleted_at` is shown to admins only."""
+def user_json(user: UserView, caller: Caller) -> dict[str, Any]:
+    """A user as legacy clients read it, from a view the resolver redacted for `caller`
+    (`resolvers.access`); `deleted_at` is sent to those who may see it, as it always was."""
     data: dict[str, Any] = {
         "id": user.id,
         "name": user.name,
@@ -26,7 +29,7 @@ def user_json(user: User, caller: Caller) -> dict[str, Any]:
         "updated_at": iso(user.updated_at),
         "created_by": user.created_by,
     }
-    if caller.principal is not None and caller.principal.is_admin:
+    if sees_everything(caller):
         data["deleted_at"] = iso(user.deleted_at)
     return data
 

@@ -7,7 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from persistence.models import User
+from core.etags import etag_listed
+from persistence.views import UserView
 from server.responses import JSONResponse, envelope
 from server.rest.presenters import user_json
 from server.rest.routing import caller_of
@@ -17,7 +18,7 @@ def ok(data: Any = None, status: int = 200, headers: dict[str, str] | None = Non
     return JSONResponse(envelope(data), status_code=status, headers=headers)
 
 
-def user_reply(request: Request, user: User, status: int = 200) -> Response:
+def user_reply(request: Request, user: UserView, status: int = 200) -> Response:
     """A user and its ETag; a GET whose `If-None-Match` names that ETag gets 304 and no body."""
     headers = {"ETag": user.etag}
     if request.method in ("GET", "HEAD") and etag_listed(
@@ -25,13 +26,3 @@ def user_reply(request: Request, user: User, status: int = 200) -> Response:
     ):
         return Response(status_code=304, headers=headers)
     return ok(user_json(user, caller_of(request)), status, headers)
-
-
-def etag_listed(header: str | None, etag: str) -> bool:
-    """`If-None-Match` comparison (weak); bare tags count, as `If-Match` accepts them too."""
-    if header is None:
-        return False
-    if header.strip() == "*":
-        return True
-    bare = etag.strip('"')
-    return any(tag.strip().removeprefix("W/").strip('"') == bare for tag in header.split(","))

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import ClassVar, TypedDict
 
+from core import paging
 from core.rbac import ROLES
-from persistence.users import UserQuery
-from resolvers.users import MAX_PER_PAGE, SORT_FIELDS, UserChanges
+from persistence.user_listing import UserQuery
+from resolvers.user_inputs import UserChanges
 from server.rest.fields import spec_field
 
 # Fields of the user resource that only the server writes.
@@ -103,10 +104,12 @@ class UserFilter:
 class ListUsersQuery(UserFilter):
     """GET /users: the filters, a page and an order."""
 
-    page: int = spec_field(1, minimum=1)
-    per_page: int = spec_field(20, minimum=1, maximum=MAX_PER_PAGE)
-    sort: str = spec_field("desc", choices=("asc", "desc"))
-    sort_by: str = spec_field("created_at", choices=SORT_FIELDS)
+    page: int = spec_field(paging.FIRST_PAGE, minimum=paging.FIRST_PAGE)
+    per_page: int = spec_field(
+        paging.DEFAULT_PER_PAGE, minimum=paging.MIN_PER_PAGE, maximum=paging.MAX_PER_PAGE
+    )
+    sort: str = spec_field(paging.DEFAULT_SORT, choices=("asc", "desc"))
+    sort_by: str = spec_field(paging.DEFAULT_SORT_BY, choices=paging.SORT_FIELDS)
     after: str | None = spec_field(
         None,
         description="A previous page's `meta.next_cursor`: the `per_page` users after it, as "

@@ -1,0 +1,154 @@
+"""The users read cache: pages and users as plain dicts under the users generation.
+
+Every write to the users table bumps the generation after it commits (`invalidate`), so no
+reader is served a value older than the last committed write. Reads hand out `UserView`s,
+whether they came from the cache or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from core import metrics
+from core.settings import Settings
+from persistence import user_listing
+from persistence import users as users_repo
+from persistence.cache import USERS_NAMESPACE, Cache
+from persistence.db import Database
+from persistence.user_listing import Position, UserQuery
+from persistence.views import VIEW_FIELDS, UserView
+
+_DATES = ("created_at", "updated_at", "deleted_at")
+
+
+def _data(user: UserView) -> dict[str, Any]:
+    data = {name: getattr(user, name) for name in VIEW_FIELDS}
+    for name in _DATES:
+        data[name] = data[name].isoformat() if data[name] is not None else None
+    return data
+
+
+def _view(data: dict[str, Any]) -> UserView:
+    values = dict(data)
+    for name in _DATES:
+        values[name] = datetime.fromisoformat(data[name]) if data[name] else None
+    return UserView(**values)
+
+
+def list_key(page: int, per_page: int, after: str | None, query: UserQuery) -> str:
+    """The cache key of a users page (under the generation the reads prefix)."""
+    filters = {f.name: getattr(query, f.name) for f in fields(query)}
+    return f"list:{page}:{per_page}:{after}:{sorted(filters.items())}"
+
+
+@dataclass(frozen=True, slots=True)
+class PageRows:
+    """The rows of one page, the matching total, and whether more follow."""
+
+    items: list[UserView]
+    total: int
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CachedUsers:
+    """Users reads through the cache; the database when it is off (`Settings.cache_enabled`:
+    nothing a cached worker wrote is read either), down, or misses."""
+
+    db: Database
+    cache: Cache
+    settings: Settings
+
+    async def invalidate(self) -> None:
+        """After a committed write: every cached page and user is stale from now on."""
+        await self.cache.bump(USERS_NAMESPACE)
+
+    async def page(
+        self,
+        query: UserQuery,
+        *,
+        page: int,
+        per_page: int,
+        after: str | None,
+        position: Position | None,
+    ) -> PageRows:
+        """A page of matching users: by number, or the `per_page` after `position`."""
+        full_key, cached = await self._get(list_key(page, per_page, after, query))
+        if cached is not None:
+            return PageRows(
+                [_view(item) for item in cached["items"]], cached["total"], cached["more"]
+            )
+        async with self.db.reading() as connection:  # one snapshot for both
+            total = await user_listing.count(connection, query)
+            items = await user_listing.page(
+                connection,
+                query,
+                offset=(page - 1) * per_page,
+                limit=per_page + 1,  # one more tells whether a next page exists
+                after=position,
+            )
+        more = len(items) > per_page
+        del items[per_page:]
+        if full_key is not None:  # the cache is on: the page is stored for the next reader
+            value = {"items": [_data(u) for u in items], "total": total, "more": more}
+            await self.cache.set(full_key, value, self.settings.cache_ttl)
+        return PageRows(items, total, more)
+
+    async def user(self, user_id: int) -> UserView | None:
+        """One live user; None when absent or deleted."""
+        key, cached = await self._get(f"user:{user_id}")
+        if cached is not None:
+            return _view(cached)
+        async with self.db.reading() as connection:
+            user = await users_repo.get_view(connection, user_id)
+        if user is not None and key is not None:
+            await self.cache.set(key, _data(user), self.settings.cache_ttl)
+        return user
+
+    async def by_ids(self, ids: Sequence[int]) -> list[UserView | None]:
+        """Users by id for the `createdBy` loader, deleted ones included: live users from the
+        cache in one MGET, the others in one SELECT (live ones are then cached)."""
+        generation = await self._generation()
+        if generation is None:
+            async with self.db.reading() as connection:
+                found = await users_repo.get_many(connection, ids)
+            return [found.get(user_id) for user_id in ids]
+        keys = {user_id: _full_key(generation, f"user:{user_id}") for user_id in ids}
+        cached = await self.cache.get_many(list(keys.values()))
+        found = {
+            user_id: _view(value) for user_id, value in zip(keys, cached, strict=True) if value
+        }
+        metrics.CACHE_LOOKUPS.labels("hit").inc(len(found))
+        missing = [user_id for user_id in keys if user_id not in found]
+        if missing:
+            metrics.CACHE_LOOKUPS.labels("miss").inc(len(missing))
+            async with self.db.reading() as connection:
+                loaded = await users_repo.get_many(connection, missing)
+            found.update(loaded)
+            live = {keys[u.id]: _data(u) for u in loaded.values() if u.deleted_at is None}
+            await self.cache.set_many(live, self.settings.cache_ttl)
+        return [found.get(user_id) for user_id in ids]
+
+    async def _generation(self) -> int | None:
+        """The current generation, read before the database; None when off or unreachable."""
+        if not self.settings.cache_enabled:
+            return None
+        generation = await self.cache.generation(USERS_NAMESPACE)
+        return None if generation < 0 else generation
+
+    async def _get(self, key: str) -> tuple[str | None, Any | None]:
+        """The full key under the current generation and its value; neither when off or down."""
+        generation = await self._generation()
+        if generation is None:
+            return None, None
+        full_key = _full_key(generation, key)
+        value = await self.cache.get(full_key)
+        metrics.CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
+        return full_key, value
+
+
+def _full_key(generation: int, key: str) -> str:
+    return f"{USERS_NAMESPACE}:{generation}:{key}"

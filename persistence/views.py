@@ -1,0 +1,56 @@
+"""Read models: what a read hands out instead of an ORM row (writes keep the row).
+
+A `UserView` is plain, frozen values, attached to no session and never holding the password
+hash, so a caller never has to guess whether an object is attached or which columns it carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from core.etags import etag_of
+from persistence.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A user as every read shows it (me, user, users pages, createdBy, cached rows, and the
+    answer of a write as the transports receive it)."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    is_active: bool
+    token_version: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    created_by: int | None
+
+    @property
+    def etag(self) -> str:
+        """The strong validator both transports send: it changes on every write."""
+        return etag_of(self.id, self.version)
+
+    @classmethod
+    def of(cls, row: User) -> UserView:
+        """The view of an ORM row, as a write answers it."""
+        return cls(*(getattr(row, name) for name in VIEW_FIELDS))
+
+    def redacted(self, *, deleted_at: bool, created_by: bool) -> UserView:
+        """This view with the named fields blanked (None)."""
+        changes: dict[str, Any] = {}
+        if deleted_at and self.deleted_at is not None:
+            changes["deleted_at"] = None
+        if created_by and self.created_by is not None:
+            changes["created_by"] = None
+        return replace(self, **changes) if changes else self
+
+
+VIEW_FIELDS = tuple(f.name for f in fields(UserView))
+# The columns of a view, in its fields' order: a row of them is `UserView(*row)`.
+VIEW_COLUMNS = tuple(User.__table__.c[name] for name in VIEW_FIELDS)
