@@ -18,8 +18,8 @@ from server.error_handlers import EXCEPTION_HANDLERS
 from server.graphiql import PREFIX as GRAPHIQL_ASSETS
 from server.graphiql import graphiql_assets
 from server.graphql_view import GraphQLView
-from server.health import health, ready
-from server.metrics_endpoint import metrics_endpoint
+from server.health import health, livez, ready
+from server.metrics_endpoint import MetricsApp
 from server.middleware.authentication import AuthenticationMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.observability import ObservabilityMiddleware
@@ -46,7 +46,8 @@ def create_app(settings: Settings) -> Starlette:
         *([graphiql_assets()] if settings.graphiql else []),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
-        Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
+        Route("/livez", livez, methods=["GET"]),
+        Route("/metrics", MetricsApp(settings), methods=["GET"]),
         *rest_routes(),
     ]
     middleware = [
