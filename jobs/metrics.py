@@ -3,6 +3,7 @@ that keeps it truthful: each job runs in a forked work horse whose live gauges d
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -38,6 +39,11 @@ def metrics_app(settings: Settings) -> Starlette:
     return Starlette(routes=[*routes, Route("/livez", livez, methods=["GET"])])
 
 
+def _run(server: uvicorn.Server) -> None:
+    with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind: reported below
+        server.run()
+
+
 def start_metrics_server(settings: Settings, wait: float = 10.0) -> uvicorn.Server | None:
     """Serve `metrics_app` on WORKER_METRICS_HOST:PORT from a daemon thread (no signal handlers:
     RQ keeps its own); None when the port is 0. Raises RuntimeError when it cannot listen."""
@@ -53,7 +59,7 @@ def start_metrics_server(settings: Settings, wait: float = 10.0) -> uvicorn.Serv
         server_header=False,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="metrics-server", daemon=True)
+    thread = threading.Thread(target=_run, args=(server,), name="metrics-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + wait
     while not server.started:
