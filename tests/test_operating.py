@@ -62,7 +62,9 @@ async def test_metrics_are_negotiated_by_prometheus_client(client: httpx.AsyncCl
 
 async def test_a_wrong_metrics_token_is_refused(settings: Settings) -> None:
     async with served(settings.with_(metrics_token="t" * 32)) as (_, http, _gql):
-        error_of(await http.get("/metrics", headers={"Authorization": "Bearer x"}), 403, "FORBIDDEN")
+        error_of(
+            await http.get("/metrics", headers={"Authorization": "Bearer x"}), 403, "FORBIDDEN"
+        )
         ok = await http.get("/metrics", headers={"Authorization": "Bearer " + "t" * 32})
         assert ok.status_code == 200 and "http_requests_total" in ok.text
 
@@ -90,7 +92,9 @@ def test_a_killed_api_worker_is_marked_dead(tmp_path: Path) -> None:
     """The supervisor restarts a killed worker; that worker's live gauges leave /metrics."""
     port, metrics_dir = free_port(), tmp_path / "metrics"
     metrics_dir.mkdir()
-    server = start_server(tmp_path, port, "--workers", "2", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    server = start_server(
+        tmp_path, port, "--workers", "2", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)
+    )
     try:
         wait_until(lambda: ready_status(f"http://127.0.0.1:{port}") == 200, 30)
         wait_until(lambda: len(pids_of(metrics_dir, "gauge_livesum") - {server.pid}) == 2)
@@ -143,8 +147,9 @@ async def test_the_worker_serves_its_own_metrics_with_its_horses_values(
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_for_status(gql, admin, job["id"], "FINISHED", timeout=60)
-        text = await asyncio.to_thread(lambda: httpx.get(f"{base}/metrics", timeout=5).text)
-        assert httpx.get(f"{base}/livez", timeout=5).status_code == 200
+        async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+            text = (await http.get("/metrics")).text
+            assert (await http.get("/livez")).status_code == 200
         horses = pids_of(metrics_dir, "counter") - {worker.pid}
     finally:
         worker.send_signal(signal.SIGTERM)
