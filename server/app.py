@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -27,20 +29,28 @@ from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.middleware.unexpected import UnexpectedErrorMiddleware
 from server.rest import rest_routes
+from server.tracing import UNTRACED_PATHS, http_span_details, instrument, tracer_provider
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The ASGI application for `settings`; resources open in its lifespan, never at import."""
+def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Starlette:
+    """The ASGI application for `settings`; resources open in its lifespan, never at import.
+    Traced when OTEL_* says so, or through `tracing` (the tests' in-memory exporter)."""
+    provider = tracing or tracer_provider(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with bootstrap(settings) as services:
+            if provider is not None:
+                instrument(services, provider)
             app.state.services = services
             await create_first_admin(services)
             async with background(services):
                 yield
+        if provider is not None and tracing is None:
+            provider.shutdown()  # flushes the spans still batched
 
-    graphql = GraphQLView(settings)
+    tracer = provider.get_tracer("accounts-graphql") if provider is not None else None
+    graphql = GraphQLView(settings, tracer)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         *([graphiql_assets()] if settings.graphiql else []),
@@ -51,8 +61,9 @@ def create_app(settings: Settings) -> Starlette:
         *rest_routes(),
     ]
     middleware = [
+        *([traced_requests(provider)] if provider is not None else []),
         Middleware(RequestIdMiddleware),
-        Middleware(ObservabilityMiddleware),
+        Middleware(ObservabilityMiddleware, tracing=provider is not None),
         Middleware(
             SecurityHeadersMiddleware, hsts=settings.is_prod, cacheable=(f"{GRAPHIQL_ASSETS}/",)
         ),
@@ -79,4 +90,15 @@ def create_app(settings: Settings) -> Starlette:
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
+    )
+
+
+def traced_requests(provider: TracerProvider) -> Middleware:
+    """The outermost middleware: a server span per request, continuing the caller's trace."""
+    return Middleware(
+        OpenTelemetryMiddleware,
+        tracer_provider=provider,
+        excluded_urls=UNTRACED_PATHS,
+        default_span_details=http_span_details,
+        exclude_spans=["receive", "send"],
     )
