@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-
-from opentelemetry.sdk.trace import TracerProvider
+from typing import TYPE_CHECKING
 
 from core.request_context import REQUEST_ID
 from core.settings import Settings
 from resolvers.bootstrap import bootstrap
 from resolvers.exports import run_export
 from server.tracing import instrument, job_span
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 
 def run_export_job(job_id: str) -> str | None:

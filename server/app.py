@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -29,6 +28,10 @@ from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.middleware.unexpected import UnexpectedErrorMiddleware
 from server.rest import rest_routes
+
+if TYPE_CHECKING:  # the SDK and the instrumentation are imported only when tracing is on
+    from opentelemetry.sdk.trace import TracerProvider
+
 from server.tracing import UNTRACED_PATHS, http_span_details, instrument, tracer_provider
 
 
@@ -95,6 +98,8 @@ def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Sta
 
 def traced_requests(provider: TracerProvider) -> Middleware:
     """The outermost middleware: a server span per request, continuing the caller's trace."""
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
     return Middleware(
         OpenTelemetryMiddleware,
         tracer_provider=provider,

@@ -10,15 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import propagate, trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
 from core.settings import Settings
 from resolvers.deps import Services
+
+if TYPE_CHECKING:  # the SDK is imported only when tracing is on (it costs start-up time)
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 SERVICE = "accounts-graphql"
 # Probes and scrapes every few seconds from every process would drown the requests.
@@ -30,6 +31,10 @@ def tracer_provider(settings: Settings) -> TracerProvider | None:
     service name, resource attributes, sampler and the exporter's endpoint and headers itself."""
     if not settings.tracing:
         return None
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": SERVICE}
     provider = TracerProvider(resource=Resource.create(attributes))
     provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
@@ -38,6 +43,8 @@ def tracer_provider(settings: Settings) -> TracerProvider | None:
 
 def _exporter(settings: Settings) -> SpanExporter:
     if settings.otel_traces_exporter == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
