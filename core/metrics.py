@@ -47,3 +47,8 @@ EXPORT_JOBS = Counter("export_jobs_total", "Export jobs reaching a status", ["st
 EXPORT_QUEUE_DEPTH = Gauge(
     "export_queue_depth", "Export jobs waiting to run", multiprocess_mode="max"
 )
+EXPORT_QUEUE_AGE = Gauge(
+    "export_queue_age_seconds",
+    "Seconds the oldest queued export job has waited (0 when none waits)",
+    multiprocess_mode="max",
+)

@@ -100,6 +100,17 @@ class Settings:
     # Seconds an expired or revoked session's row is kept (for the audit of "who was signed in
     # when") before the sweep deletes it.
     session_retention: int = var(604_800, "SESSION_RETENTION", "integer")
+    # --- Operating (README "Operating"): the worker's own /metrics (0 turns it off).
+    worker_metrics_host: str = var("127.0.0.1", "WORKER_METRICS_HOST")
+    worker_metrics_port: int = var(9101, "WORKER_METRICS_PORT", "integer")
+    # Tracing is on when an exporter or an OTLP endpoint is named; the SDK reads the rest of the
+    # standard OTEL_* variables (service name, headers, sampler) itself.
+    otel_sdk_disabled: bool = var(False, "OTEL_SDK_DISABLED", "flag")
+    otel_traces_exporter: str | None = var(None, "OTEL_TRACES_EXPORTER", "optional")
+    otel_endpoint: str | None = var(None, "OTEL_EXPORTER_OTLP_ENDPOINT", "optional", shown="url")
+    otel_traces_endpoint: str | None = var(
+        None, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "optional", shown="url"
+    )
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 
@@ -112,6 +123,12 @@ class Settings:
         """Whether the users cache is used. Without Redis, each of several workers would cache in
         its own memory and one worker's write could not invalidate another's copy: no cache then."""
         return self.cache_ttl > 0 and (self.redis_url is not None or self.workers <= 1)
+
+    @property
+    def tracing(self) -> bool:
+        if self.otel_sdk_disabled or self.otel_traces_exporter == "none":
+            return False
+        return bool(self.otel_traces_exporter or self.otel_endpoint or self.otel_traces_endpoint)
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and the CLI use this)."""

@@ -219,10 +219,10 @@ class Database:
                 async with self.engine.connect() as connection:
                     yield connection
 
-    async def ping(self) -> bool:
-        """True when the database answers a trivial query within the timeout."""
+    async def ping(self, within: float | None = None) -> bool:
+        """True when the database answers a trivial query within the timeout (DB_TIMEOUT)."""
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.timeout if within is None else within):
                 async with self.engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
             return True

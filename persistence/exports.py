@@ -137,3 +137,11 @@ async def queue_depth(session: AsyncSession) -> int:
         select(func.count(ExportJob.id)).where(ExportJob.status == "queued")
     )
     return int(total or 0)
+
+
+async def oldest_queued(session: AsyncSession) -> datetime | None:
+    """When the longest-waiting queued job was accepted (the queue-age metric), or None."""
+    oldest: datetime | None = await session.scalar(
+        select(func.min(ExportJob.created_at)).where(ExportJob.status == "queued")
+    )
+    return oldest

@@ -10,6 +10,9 @@ import asyncio
 import logging
 from typing import Protocol
 
+from opentelemetry import propagate
+
+from core.request_context import REQUEST_ID
 from core.settings import Settings
 
 log = logging.getLogger("app.queue")
@@ -50,6 +53,7 @@ class RQQueue:
                 self._queue.enqueue,
                 RQ_FUNCTION,
                 job_id,
+                meta=job_meta(),
                 job_timeout=self._timeout,
                 result_ttl=3600,
                 failure_ttl=86_400,
@@ -58,6 +62,17 @@ class RQQueue:
             log.warning("could not enqueue export %s: %s", job_id, type(exc).__name__)
             return False
         return True
+
+
+def job_meta() -> dict[str, str]:
+    """What joins a job to the request that queued it: its request id for the log lines, and
+    the trace context (W3C `traceparent`, none when untraced) for the job's span."""
+    meta: dict[str, str] = {}
+    propagate.inject(meta)
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        meta["request_id"] = request_id
+    return meta
 
 
 def open_queue(settings: Settings) -> JobQueue:

@@ -181,6 +181,8 @@ async def sweep(services: Services) -> None:
             session, now=now, stale_after=timedelta(seconds=settings.export_lease)
         )
         metrics.EXPORT_QUEUE_DEPTH.set(await jobs_repo.queue_depth(session))
+        oldest = await jobs_repo.oldest_queued(session)
+        metrics.EXPORT_QUEUE_AGE.set(0 if oldest is None else (now - oldest).total_seconds())
         for job in due:
             if job.status == "started":
                 await jobs_repo.retry_or_fail(

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from opentelemetry.trace import Tracer
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -17,6 +18,7 @@ from schema.health import HealthQuery
 from schema.limits import QueryLimits, limits_rule
 from schema.prepared import PreparedOperations
 from schema.rules import OneCredentialFieldPerOperation
+from schema.tracing import OperationSpan
 from schema.users import UsersMutation, UsersQuery
 
 
@@ -40,9 +42,14 @@ class AppSchema(strawberry.Schema):
 
 
 def build_schema(
-    limits: QueryLimits | None = None, *, introspection: bool = True, batch_limit: int = 0
+    limits: QueryLimits | None = None,
+    *,
+    introspection: bool = True,
+    batch_limit: int = 0,
+    tracer: Tracer | None = None,
 ) -> AppSchema:
-    """The schema; `limits` and `introspection` change what is accepted, never the SDL."""
+    """The schema; `limits` and `introspection` change what is accepted, never the SDL. With a
+    `tracer`, each operation is a span."""
     limits = limits or QueryLimits.of(Settings())
     rules: list[type[ASTValidationRule]] = []
     if not introspection:
@@ -60,5 +67,5 @@ def build_schema(
             disable_field_suggestions=not introspection,
             batching_config={"max_operations": batch_limit} if batch_limit > 0 else None,
         ),
-        extensions=[checks],
+        extensions=[OperationSpan.factory(tracer), checks] if tracer else [checks],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,8 +19,8 @@ from server.error_handlers import EXCEPTION_HANDLERS
 from server.graphiql import PREFIX as GRAPHIQL_ASSETS
 from server.graphiql import graphiql_assets
 from server.graphql_view import GraphQLView
-from server.health import health, ready
-from server.metrics_endpoint import metrics_endpoint
+from server.health import health, livez, ready
+from server.metrics_endpoint import MetricsApp
 from server.middleware.authentication import AuthenticationMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.observability import ObservabilityMiddleware
@@ -28,30 +29,44 @@ from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.middleware.unexpected import UnexpectedErrorMiddleware
 from server.rest import rest_routes
 
+if TYPE_CHECKING:  # the SDK and the instrumentation are imported only when tracing is on
+    from opentelemetry.sdk.trace import TracerProvider
 
-def create_app(settings: Settings) -> Starlette:
-    """The ASGI application for `settings`; resources open in its lifespan, never at import."""
+from server.tracing import UNTRACED_PATHS, http_span_details, instrument, tracer_provider
+
+
+def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Starlette:
+    """The ASGI application for `settings`; resources open in its lifespan, never at import.
+    Traced when OTEL_* says so, or through `tracing` (the tests' in-memory exporter)."""
+    provider = tracing or tracer_provider(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with bootstrap(settings) as services:
+            if provider is not None:
+                instrument(services, provider)
             app.state.services = services
             await create_first_admin(services)
             async with background(services):
                 yield
+        if provider is not None and tracing is None:
+            provider.shutdown()  # flushes the spans still batched
 
-    graphql = GraphQLView(settings)
+    tracer = provider.get_tracer("accounts-graphql") if provider is not None else None
+    graphql = GraphQLView(settings, tracer)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         *([graphiql_assets()] if settings.graphiql else []),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
-        Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
+        Route("/livez", livez, methods=["GET"]),
+        Route("/metrics", MetricsApp(settings), methods=["GET"]),
         *rest_routes(),
     ]
     middleware = [
+        *([traced_requests(provider)] if provider is not None else []),
         Middleware(RequestIdMiddleware),
-        Middleware(ObservabilityMiddleware),
+        Middleware(ObservabilityMiddleware, tracing=provider is not None),
         Middleware(
             SecurityHeadersMiddleware, hsts=settings.is_prod, cacheable=(f"{GRAPHIQL_ASSETS}/",)
         ),
@@ -78,4 +93,17 @@ def create_app(settings: Settings) -> Starlette:
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
+    )
+
+
+def traced_requests(provider: TracerProvider) -> Middleware:
+    """The outermost middleware: a server span per request, continuing the caller's trace."""
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    return Middleware(
+        OpenTelemetryMiddleware,
+        tracer_provider=provider,
+        excluded_urls=UNTRACED_PATHS,
+        default_span_details=http_span_details,
+        exclude_spans=["receive", "send"],
     )

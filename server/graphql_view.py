@@ -9,6 +9,7 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, parse
 from graphql.error import GraphQLSyntaxError
+from opentelemetry.trace import Tracer
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -40,12 +41,13 @@ from server.media_type import JSON, is_json
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tracer: Tracer | None = None) -> None:
         super().__init__(
             build_schema(
                 QueryLimits.of(settings),
                 introspection=settings.graphql_introspection,
                 batch_limit=settings.graphql_batch_limit,
+                tracer=tracer,
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=False,

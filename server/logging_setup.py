@@ -6,10 +6,11 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
+from core.request_context import REQUEST_ID
 from core.settings import Settings
 
 # Attributes every LogRecord has; anything else came in through `extra=` and is emitted as data.
@@ -61,10 +62,40 @@ class TextFormatter(logging.Formatter):
         return redact(text)
 
 
+class RequestContextFilter(logging.Filter):
+    """Puts the current request's id on every record logged while serving it (any logger), and,
+    with tracing on, the trace and span ids, so a line leads to its trace and back."""
+
+    def __init__(self, tracing: bool = False) -> None:
+        super().__init__()
+        self.tracing = tracing
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            request_id = REQUEST_ID.get()
+            if request_id is not None:
+                record.request_id = request_id
+        if self.tracing:
+            from opentelemetry import trace
+
+            context = trace.get_current_span().get_span_context()
+            if context.is_valid:
+                record.trace_id = format(context.trace_id, "032x")
+                record.span_id = format(context.span_id, "016x")
+        return True
+
+
+def log_handler(settings: Settings, stream: TextIO = sys.stderr) -> logging.Handler:
+    """The one handler every log line goes through: formatted, redacted, with its request."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JSONFormatter() if settings.log_json else TextFormatter())
+    handler.addFilter(RequestContextFilter(settings.tracing))
+    return handler
+
+
 def configure_logging(settings: Settings) -> None:
     """Route the app's, uvicorn's and rq's logs through one redacting handler."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JSONFormatter() if settings.log_json else TextFormatter())
+    handler = log_handler(settings)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

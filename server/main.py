@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import socket
-import tempfile
 from dataclasses import dataclass
 from types import FrameType
 
@@ -20,6 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors.multiprocess import Process
 
+from core.metrics_dir import mark_dead, prepare_metrics_dir
 from core.settings import Settings
 from server.app import create_app
 from server.draining import DRAINING
@@ -85,6 +84,12 @@ class DrainingProcess(Process):
             self._server = DrainingServer(self.config, factory.settings.shutdown_drain_seconds)
         return self._server
 
+    def join(self) -> None:
+        """The supervisor joins a worker that died (before restarting it) or stopped: its live
+        gauges (pool connections in use) must stop counting in /metrics."""
+        super().join()
+        mark_dead(self.pid)
+
 
 def uvicorn_config(
     settings: Settings, app: Starlette | AppFactory | str, host: str, port: int, workers: int = 1
@@ -117,8 +122,7 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> Non
     from uvicorn.supervisors import multiprocess
 
     # prometheus_client reads this variable itself, in every worker: they share metric files.
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
+    prepare_metrics_dir(required=True)  # the CLI already did, before any metric existed
     settings = settings.with_(workers=workers)
     configure_logging(settings)
     if not settings.cache_enabled and settings.cache_ttl > 0:

@@ -8,6 +8,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import metrics
+from server.tracing import name_http_span, request_span
 
 log = logging.getLogger("app.access")
 
@@ -20,8 +21,9 @@ def route_template(scope: Scope) -> str:
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tracing: bool = False) -> None:
         self.app = app
+        self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -29,11 +31,14 @@ class ObservabilityMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        span = request_span() if self.tracing else None  # before the app changes the current one
 
         async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                if span is not None:  # the span ends with the body: name it now, route matched
+                    name_http_span(span, scope["method"], route_template(scope))
             await send(message)
 
         try:

@@ -1,4 +1,4 @@
-"""Request ids: echo a sane `X-Request-ID` or make one; every response carries it."""
+"""Request ids: echo a sane `X-Request-ID` or make one; every response and log line carries it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import uuid
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.request_context import REQUEST_ID
 
 _SAFE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -32,4 +34,8 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = REQUEST_ID.set(request_id)  # every log line of the request carries it
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
