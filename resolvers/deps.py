@@ -11,6 +11,7 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache
 from persistence.db import Database
+from persistence.export_storage import ExportStorage
 from persistence.models import User
 from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
@@ -62,5 +63,6 @@ class Services:
     limiter: RateLimiter
     cache: Cache
     queue: JobQueue
+    exports: ExportStorage
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)
