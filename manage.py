@@ -171,8 +171,12 @@ def seed_data(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> int:
-    from jobs.worker import main
+    from jobs.worker import healthy, main
 
+    if args.check:
+        if healthy(settings):
+            return 0
+        return fail("no worker of this host sent a heartbeat lately", REFUSED)
     return main(settings, burst=args.burst)
 
 
@@ -214,6 +218,7 @@ def parser() -> argparse.ArgumentParser:
     seed.set_defaults(handler=seed_data)
     work = commands.add_parser("worker", help="run the export worker (RQ; needs REDIS_URL)")
     work.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    work.add_argument("--check", action="store_true", help="health check: this host's worker")
     work.set_defaults(handler=worker)
     sdl = commands.add_parser("export-schema", help="write schema.graphql from the code")
     sdl.add_argument("--output", default=str(ROOT / "schema.graphql"))

@@ -379,3 +379,33 @@ async def test_files_are_removed_after_retention(accounts: Accounts, settings: A
     with pytest.raises(AppError) as refused:
         await exports.job_download(services, admin_caller(services, admin.id), job_id=job.id)
     assert refused.value.code.value == "NOT_FOUND"
+
+
+@pytest.mark.mysql_only  # RQ's own records of a real rq worker
+@pytest.mark.storages("local")  # a folder that cannot be made fails every try
+async def test_an_export_failed_after_its_last_try_is_failed_in_rq(
+    accounts: Accounts, settings: Any, backend: str, tmp_path: Path
+) -> None:
+    import redis
+    from rq import Queue
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    services = accounts.services
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the export folder should be")
+    admin = await accounts.user("a@example.com", role="admin")
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    await run_jobs(settings, backend, EXPORT_DIR=str(blocker / "exports"), EXPORT_MAX_ATTEMPTS="1")
+    async with services.db.transaction() as session:
+        row = await jobs_repo.get(session, job.id)
+    assert row is not None and row.status == "failed"
+    with redis.Redis.from_url(settings.redis_url) as connection:
+        queue = Queue(settings.rq_queue, connection=connection)
+        failed = [queue.fetch_job(i) for i in FailedJobRegistry(queue=queue).get_job_ids()]
+        finished = FinishedJobRegistry(queue=queue).get_job_ids()
+        assert [rq_job.args for rq_job in failed if rq_job is not None] == [(job.id,)]
+        assert finished == []
+        result = failed[0].latest_result() if failed[0] is not None else None
+        assert result is not None and "ExportFailed" in (result.exc_string or "")

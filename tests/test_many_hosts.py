@@ -188,3 +188,27 @@ def wait_until_finished(api: httpx.Client, headers: dict[str, str], job_id: str)
         assert job["status"] in ("queued", "started"), job
         assert time.monotonic() < deadline, job
         time.sleep(0.1)
+
+
+def test_the_worker_health_check_checks_the_worker(settings: Settings, tmp_path: Path) -> None:
+    """`manage.py worker --check` (the container's health check): Redis answering is not
+    enough, a worker of this host must be registered with a fresh heartbeat."""
+    env = host_env(settings, tmp_path)
+
+    def check() -> int:
+        command = [sys.executable, MANAGE, "worker", "--check"]
+        return subprocess.run(command, env=env, capture_output=True, timeout=30).returncode
+
+    assert check() == 1  # Redis answers, no worker runs
+    worker = subprocess.Popen(
+        [sys.executable, MANAGE, "worker"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while check() != 0:
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+    assert check() == 1  # a stopped worker unregisters
