@@ -88,7 +88,7 @@ async def _download(services: Services, caller: Caller, job_id: str, out: Path) 
         async for chunk in chunks:
             file.write(chunk)
             size += len(chunk)
-            lines += chunk.count(b"\r\n")
+            lines += chunk.count(b"\n")  # a piece may end between the \r and the \n of a line
     return size, lines
 
 
