@@ -12,14 +12,12 @@ RUN apt-get update \
 WORKDIR /app
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
+# Only the dependencies, pinned by constraints.txt: this layer is rebuilt when they change, not
+# on every edit of the code. The code itself is not installed into the virtualenv: it is copied
+# once, into /app, in the runtime stage (python manage.py runs from there).
 COPY pyproject.toml constraints.txt ./
-COPY core core
-COPY persistence persistence
-COPY resolvers resolvers
-COPY schema schema
-COPY server server
-COPY jobs jobs
-RUN pip install -c constraints.txt .
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+ && pip install -c constraints.txt -r requirements.txt
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
@@ -28,6 +26,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     APP_ENV=prod \
     LOG_JSON=true \
     EXPORT_DIR=/data/exports \
+    EXPORT_STORAGE=database \
     PROMETHEUS_MULTIPROC_DIR=/tmp/metrics \
     WEB_CONCURRENCY=2 \
     PORT=8000
@@ -48,5 +47,8 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/ready', timeout=2)"]
+# On SIGTERM the server answers /ready 503 for SHUTDOWN_DRAIN_SECONDS (5), then uvicorn finishes
+# in-flight requests for up to 10 s: stop it with a grace period above 15 s (`docker stop -t 30`,
+# compose's stop_grace_period), or Docker kills it mid-request after its default 10 s.
 # WEB_CONCURRENCY uvicorn workers; each builds its app from the environment.
 CMD ["sh", "-c", "exec python manage.py serve --host 0.0.0.0 --port \"$PORT\" --workers \"$WEB_CONCURRENCY\""]

@@ -1,8 +1,6 @@
 """The command line (the legacy name): serve, migrate, create-admin, seed-data, worker, export-schema.
-
-Expected failures print one line to stderr and exit non-zero, without a traceback:
-1 for a refused operation (email taken, database unreachable), 2 for bad input or configuration.
-"""
+Expected failures print one line to stderr and exit non-zero, without a traceback: 1 for a
+refused operation (email taken, database unreachable), 2 for bad input or configuration."""
 
 from __future__ import annotations
 
@@ -171,9 +169,11 @@ def seed_data(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> int:
-    from jobs.worker import main
+    from jobs.worker import healthy, main
 
-    return main(settings, burst=args.burst)
+    if not args.check:
+        return main(settings, burst=args.burst)
+    return 0 if healthy(settings) else fail("no worker of this host beat lately", REFUSED)
 
 
 def export_schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -214,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     seed.set_defaults(handler=seed_data)
     work = commands.add_parser("worker", help="run the export worker (RQ; needs REDIS_URL)")
     work.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    work.add_argument("--check", action="store_true", help="health: this host's worker beats")
     work.set_defaults(handler=worker)
     sdl = commands.add_parser("export-schema", help="write schema.graphql from the code")
     sdl.add_argument("--output", default=str(ROOT / "schema.graphql"))

@@ -85,6 +85,20 @@ class Settings:
     shutdown_drain_seconds: float = var(5.0, "SHUTDOWN_DRAIN_SECONDS", "number")
     rq_queue: str = var("exports", "RQ_QUEUE")
     export_dir: str = var("var/exports", "EXPORT_DIR")
+    # Where finished CSVs are kept (README, "Export storage"): `local` (EXPORT_DIR), `database`
+    # (chunks in MySQL) or `s3` (any S3-compatible store).
+    export_storage: Literal["local", "database", "s3"] = var(
+        "local", "EXPORT_STORAGE", "choice", choices=("local", "database", "s3")
+    )
+    export_s3_bucket: str = var("", "EXPORT_S3_BUCKET")
+    export_s3_prefix: str = var("exports/", "EXPORT_S3_PREFIX")
+    export_s3_endpoint_url: str | None = var(None, "EXPORT_S3_ENDPOINT_URL", "optional")
+    export_s3_region: str = var("us-east-1", "EXPORT_S3_REGION")
+    # Unset: boto3's own chain (AWS_* variables, a shared config file, an instance role).
+    export_s3_access_key_id: str | None = var(None, "EXPORT_S3_ACCESS_KEY_ID", "optional")
+    export_s3_secret_access_key: str | None = var(
+        None, "EXPORT_S3_SECRET_ACCESS_KEY", "optional", shown="secret"
+    )
     export_retention: int = var(86_400, "EXPORT_RETENTION", "integer")
     export_max_attempts: int = var(3, "EXPORT_MAX_ATTEMPTS", "integer")
     export_lease: int = var(120, "EXPORT_LEASE", "integer")
@@ -166,6 +180,8 @@ class Settings:
             problems.append("SESSION_RETENTION must be 0 or more seconds")
         if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):
             problems.append("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD go together")
+        if self.export_storage == "s3" and not self.export_s3_bucket:
+            problems.append("EXPORT_STORAGE=s3 needs EXPORT_S3_BUCKET")
         if problems:
             raise SettingsError("invalid configuration: " + "; ".join(problems))
         return self

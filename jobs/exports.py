@@ -16,12 +16,22 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
 
+class ExportFailed(RuntimeError):
+    """The export ended FAILED after its last try: raised so RQ records the job as failed (its
+    failed registry, dashboards, `rq info`). A try that will be retried returns normally: the
+    retry is a new hand-off by the sweep, not RQ's."""
+
+
 def run_export_job(job_id: str) -> str | None:
     """Entry point RQ calls (see persistence.queue.RQ_FUNCTION); safe to run twice."""
     from rq import get_current_job
 
     job = get_current_job()
-    return asyncio.run(_run(Settings.from_env(), job_id, job.meta if job is not None else {}))
+    meta = job.meta if job is not None else {}
+    status = asyncio.run(_run(Settings.from_env(), job_id, meta))
+    if status == "failed":
+        raise ExportFailed(f"export {job_id} failed after its last try; see the job's error")
+    return status
 
 
 async def _run(

@@ -7,6 +7,7 @@ cache is a miss, never an error: the database stays the source of truth.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -66,8 +67,17 @@ class MemoryCache:
 
 
 class RedisCache:
+    """Shared by every process on REDIS_URL. A bump that fails (a Redis blip during a write) is
+    not dropped: this process skips the cache until the bump is made, and retries it every
+    BUMP_RETRY seconds, so it lands as soon as Redis answers again and the pages cached under
+    the old generation stop being served."""
+
+    BUMP_RETRY = 0.05
+
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._pending: set[str] = set()  # namespaces whose bump failed and is being retried
+        self._retries: set[asyncio.Task[None]] = set()
 
     async def get(self, key: str) -> Any | None:
         try:
@@ -107,6 +117,8 @@ class RedisCache:
             log.warning("cache set failed: %s", type(exc).__name__)
 
     async def generation(self, namespace: str) -> int:
+        if namespace in self._pending:
+            return -1  # an invalidation of ours is not in Redis yet: skip the cache
         try:
             raw = await self._redis.get(f"cache-gen:{namespace}")
         except Exception as exc:
@@ -115,10 +127,27 @@ class RedisCache:
         return int(raw or 0)
 
     async def bump(self, namespace: str) -> None:
+        if await self._incr(namespace) or namespace in self._pending:
+            return
+        self._pending.add(namespace)
+        task = asyncio.create_task(self._retry_bump(namespace), name=f"cache-bump-{namespace}")
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def _incr(self, namespace: str) -> bool:
         try:
             await self._redis.incr(f"cache-gen:{namespace}")
         except Exception as exc:
-            log.warning("cache invalidation failed: %s", type(exc).__name__)
+            log.warning("cache invalidation failed, retrying: %s", type(exc).__name__)
+            return False
+        return True
+
+    async def _retry_bump(self, namespace: str) -> None:
+        """One bump covers every write that failed to bump meanwhile."""
+        while not await self._incr(namespace):  # noqa: ASYNC110 (polling Redis, not an event)
+            await asyncio.sleep(self.BUMP_RETRY)
+        self._pending.discard(namespace)
+        log.info("cache invalidation of %s made after a failure", namespace)
 
 
 def open_cache(redis: Redis | None) -> Cache:

@@ -14,12 +14,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     TypeDecorator,
 )
 from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from core.etags import etag_of
 
@@ -152,3 +155,50 @@ class ExportJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ChunkBytes(TypeDecorator[bytes]):
+    """Binary data; MEDIUMBLOB on MySQL (up to 16 MiB: BLOB holds only 64 KiB). aiomysql 0.3 cannot
+    bind `bytes` with PyMySQL 1.2 (it imports a helper PyMySQL removed), so on MySQL the value
+    travels as hex text and the server turns it back with UNHEX()."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "mysql":
+            return dialect.type_descriptor(mysql.MEDIUMBLOB())
+        return dialect.type_descriptor(LargeBinary())
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return _Unhex(bindvalue)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name == "mysql":
+            return lambda value: None if value is None else bytes(value).hex()
+        return super().bind_processor(dialect)
+
+
+class _Unhex(FunctionElement[bytes]):
+    inherit_cache = True
+
+
+@compiles(_Unhex)
+def _unhex_plain(element: _Unhex, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Unhex, "mysql")
+def _unhex_mysql(element: _Unhex, compiler: Any, **kw: Any) -> str:
+    return f"UNHEX({compiler.process(element.clauses, **kw)})"
+
+
+class ExportChunk(Base):
+    """A piece of a finished export's CSV (EXPORT_STORAGE=database), in order by `seq`."""
+
+    __tablename__ = "export_chunks"
+    __table_args__ = ({"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},)
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(ChunkBytes())

@@ -10,6 +10,7 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import open_cache
 from persistence.db import Database
+from persistence.export_storage import open_storage
 from persistence.queue import open_queue
 from persistence.ratelimit import RateLimiter
 from persistence.redis import open_redis
@@ -18,8 +19,9 @@ from resolvers.deps import Services
 
 @asynccontextmanager
 async def bootstrap(settings: Settings) -> AsyncIterator[Services]:
-    """Services for `settings`: the engine, and the cache, limits and queue all on REDIS_URL's
-    Redis (in process without it); the pools are closed when the block ends."""
+    """Services for `settings`: the engine, the cache, limits and queue all on REDIS_URL's
+    Redis (in process without it), and the export storage EXPORT_STORAGE names; the pools are
+    closed when the block ends."""
     db = Database.open(settings)
     redis = open_redis(settings)
     try:
@@ -32,6 +34,7 @@ async def bootstrap(settings: Settings) -> AsyncIterator[Services]:
             limiter=RateLimiter(redis),
             cache=open_cache(redis),
             queue=open_queue(settings),
+            exports=open_storage(settings, db),
             redis=redis,
         )
     finally:

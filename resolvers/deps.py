@@ -12,6 +12,7 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache
 from persistence.db import Database
+from persistence.export_storage import ExportStorage
 from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
 from persistence.views import UserView
@@ -64,5 +65,6 @@ class Services:
     limiter: RateLimiter
     cache: Cache
     queue: JobQueue
+    exports: ExportStorage
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)

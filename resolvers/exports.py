@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-from typing import BinaryIO
 
 from core import csv_export, metrics
 from core.errors import AppError, ErrorCode
@@ -27,12 +23,18 @@ BATCH = 2000
 HEARTBEAT_EVERY = 25  # batches
 
 
-def export_path(services: Services, job_id: str) -> Path:
-    return Path(services.settings.export_dir) / f"{job_id}.csv"
+def file_name(job_id: str) -> str:
+    """The name a job's CSV is stored under, on every storage backend."""
+    return f"{job_id}.csv"
+
+
+def download_path(job_id: str) -> str:
+    """The server path a finished job's CSV is downloaded from (the REST route's template too)."""
+    return f"/admin/jobs/{job_id}/download"
 
 
 def download_url(job: ExportJob) -> str | None:
-    return f"/admin/jobs/{job.id}/download" if job.status == "finished" and job.file_name else None
+    return download_path(job.id) if job.status == "finished" and job.file_name else None
 
 
 async def stream_users_csv(
@@ -89,13 +91,18 @@ async def get_job(services: Services, caller: Caller, *, job_id: str) -> ExportJ
     return job
 
 
-async def job_file(services: Services, caller: Caller, *, job_id: str) -> Path:
-    """The finished CSV of a job; NOT_FOUND while unfinished or after retention removed it."""
+async def job_download(
+    services: Services, caller: Caller, *, job_id: str
+) -> tuple[str, AsyncIterator[bytes]]:
+    """The finished CSV of a job (its stored name, its bytes as a stream), from any instance;
+    NOT_FOUND while unfinished or after retention removed it."""
     job = await get_job(services, caller, job_id=job_id)
-    path = export_path(services, job.id)
-    if job.status != "finished" or not job.file_name or not path.is_file():
+    stream = None
+    if job.status == "finished" and job.file_name:
+        stream = await services.exports.open(job.file_name)
+    if stream is None:
         raise AppError(ErrorCode.NOT_FOUND, "Export file not available")
-    return path
+    return job.file_name or "", stream
 
 
 async def run_export(services: Services, job_id: str) -> str | None:
@@ -126,42 +133,29 @@ async def run_export(services: Services, job_id: str) -> str | None:
             job_id,
             now=services.clock.now(),
             row_count=rows,
-            file_name=export_path(services, job_id).name,
+            file_name=file_name(job_id),
         )
     metrics.EXPORT_JOBS.labels("finished").inc()
     return "finished"
 
 
 async def _write_file(services: Services, job: ExportJob) -> int:
-    """Write to a temporary name and rename: a rerun replaces the file, never appends to it;
-    the file is the owner's alone (0600)."""
+    """Store the CSV, a batch at a time, with a heartbeat every HEARTBEAT_EVERY batches."""
     query = UserQuery(**json.loads(job.filter_json))
-    final = export_path(services, job.id)
-    final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    partial = final.with_suffix(f".{uuid.uuid4().hex[:8]}.part")
     rows = 0
-    try:
-        with _private_file(partial) as out:
-            out.write(csv_export.encode([], header=True))
-            async for number, batch in _numbered(_batches(services, query)):
-                out.write(csv_export.encode(batch))
-                rows += len(batch)
-                if number % HEARTBEAT_EVERY == 0:
-                    async with services.db.transaction() as session:
-                        await jobs_repo.heartbeat(session, job.id, services.clock.now())
-            out.flush()
-            await asyncio.to_thread(os.fsync, out.fileno())
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal rows
+        yield csv_export.encode([], header=True)
+        async for number, batch in _numbered(_batches(services, query)):
+            yield csv_export.encode(batch)
+            rows += len(batch)
+            if number % HEARTBEAT_EVERY == 0:
+                async with services.db.transaction() as session:
+                    await jobs_repo.heartbeat(session, job.id, services.clock.now())
+
+    await services.exports.save(file_name(job.id), chunks())
     return rows
-
-
-def _private_file(path: Path) -> BinaryIO:
-    """A new file only its owner may read or write (0600, whatever the umask): the CSV lists
-    every user's email. Never an existing file, nor one a symlink points to."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    return os.fdopen(descriptor, "wb")
 
 
 async def _numbered(
@@ -195,8 +189,9 @@ async def sweep(services: Services) -> None:
         expired = await jobs_repo.expired_files(
             session, before=now - timedelta(seconds=settings.export_retention)
         )
-        for job in expired:
-            export_path(services, job.id).unlink(missing_ok=True)
+    for job in expired:  # outside that transaction: the storage may be this very database
+        await services.exports.delete(job.file_name or file_name(job.id))
+        async with services.db.transaction() as session:
             await jobs_repo.forget_file(session, job.id)
     for job in due:
         if job.status == "queued":

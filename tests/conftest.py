@@ -102,18 +102,32 @@ def base_settings(**changes: Any) -> Settings:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `mysql_only` exist only in their MySQL variant (no skip is reported)."""
-    dropped = [
-        item
-        for item in items
-        if item.get_closest_marker("mysql_only")
-        and isinstance(item, pytest.Function)
-        and getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("backend") == "embedded"
-    ]
+    """Tests marked `mysql_only` exist only in their MySQL variant, and those marked
+    `storages(...)` only on the export storages named (no skip is reported)."""
+    dropped = [item for item in items if _not_collected(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+
+
+def _not_collected(item: pytest.Item) -> bool:
+    params = getattr(item, "callspec", None)
+    if not isinstance(item, pytest.Function) or params is None:
+        return False
+    if item.get_closest_marker("mysql_only") and params.params.get("backend") == "embedded":
+        return True
+    storages = item.get_closest_marker("storages")
+    storage = params.params.get("settings")  # the storage-parametrized `settings` fixture
+    return storages is not None and storage is not None and storage not in storages.args
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on loopback (moto's server process), for EXPORT_STORAGE=s3."""
+    from tests.storage_helpers import moto_server
+
+    with moto_server(free_port()) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(params=BACKENDS)

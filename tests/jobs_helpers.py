@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.storage_helpers import storage_env
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,7 +25,7 @@ def rq_worker(
         "SECRET_KEY": settings.secret_key,
         "APP_ENV": "test",
         "PASSWORD_HASH_PROFILE": "fast",
-        "EXPORT_DIR": settings.export_dir,
+        **storage_env(settings),
         **(extra_env or {}),
     }
     args = [

@@ -33,7 +33,7 @@ def test_compose_has_the_stack_with_health_checks_and_order() -> None:
 
 def test_compose_volumes_are_named_and_secrets_come_from_env() -> None:
     data = compose()
-    assert set(data["volumes"]) == {"mysql-data", "redis-data", "exports"}
+    assert set(data["volumes"]) == {"mysql-data", "redis-data"}  # nothing shared by replicas
     text = (ROOT / "docker-compose.yml").read_text()
     for secret in ("JWT_SECRET", "SECRET_KEY", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"):
         assert re.search(rf"{secret}: \$\{{{secret}:\?", text), secret
@@ -53,6 +53,29 @@ def test_every_compose_variable_has_a_default_or_is_required() -> None:
         if rest.startswith(":-"):
             defaults.setdefault(name, set()).add(rest)
     assert all(len(values) == 1 for values in defaults.values()), defaults
+
+
+def test_compose_scales_api_and_worker() -> None:
+    """`--scale api=N --scale worker=M`: no fixed host port, no shared export folder, a stop
+    grace period above the drain plus uvicorn's graceful shutdown, a worker check of the worker."""
+    services = compose()["services"]
+    assert all(":" not in str(port) for port in services["api"]["ports"])
+    assert services["api"]["environment"]["EXPORT_STORAGE"] == "${EXPORT_STORAGE:-database}"
+    assert "volumes" not in services["api"] and "volumes" not in services["worker"]
+    assert services["api"]["stop_grace_period"] == "30s"  # 5 s drain + 10 s graceful, < 30
+    assert services["worker"]["stop_grace_period"] == "10m"  # an export finishes
+    check = services["worker"]["healthcheck"]["test"]
+    assert check == ["CMD", "python", "manage.py", "worker", "--check"]
+
+
+def test_dockerfile_installs_dependencies_before_the_code() -> None:
+    """An edit of the code rebuilds only the COPY layers, and the code lands once (in /app)."""
+    text = (ROOT / "Dockerfile").read_text()
+    build = text.split("AS runtime", 1)[0]
+    assert "pip install" in build
+    for package in ("core", "persistence", "resolvers", "schema", "server", "jobs"):
+        assert f"COPY {package} " not in build, package
+    assert "pip install -c constraints.txt ." not in build
 
 
 def test_dockerfile_is_multi_stage_slim_and_unprivileged() -> None:

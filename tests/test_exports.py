@@ -1,4 +1,5 @@
-"""Admin exports: the CSV format, filters, the job lifecycle on both backends, and lost workers."""
+"""Admin exports: the CSV format, filters, the job lifecycle on both backends and on every export
+storage (local, database, s3 against a real S3 API server), and lost workers."""
 
 from __future__ import annotations
 
@@ -16,18 +17,28 @@ import pytest
 
 from core.csv_export import HEADER, neutralise
 from core.errors import AppError
+from core.settings import Settings
 from persistence import exports as jobs_repo
+from persistence.export_storage import open_storage
 from persistence.users import UserQuery
 from resolvers import exports
 from resolvers.deps import Caller, Principal, Services
 from tests.conftest import Accounts, GraphQLClient, error_codes
 from tests.jobs_helpers import rq_worker, run_jobs
+from tests.storage_helpers import STORAGES, stored_bytes, stored_names, with_storage
 
 START = "mutation($f: UserFilter) { exportUsers(filter: $f) { id status } }"
 JOB = (
     "query($id: ID!) { exportJob(id: $id) { id status rowCount downloadUrl error finishedAt "
     "requestedBy { email } } }"
 )
+
+
+@pytest.fixture(params=STORAGES)
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every test of this module on each export storage (EXPORT_STORAGE)."""
+    endpoint = request.getfixturevalue("s3_endpoint") if request.param == "s3" else None
+    return with_storage(settings, str(request.param), endpoint)
 
 
 class LaterClock:
@@ -69,6 +80,7 @@ def permissive_umask() -> Any:
     os.umask(previous)
 
 
+@pytest.mark.storages("local")
 async def test_export_files_are_readable_by_their_owner_only(
     gql: GraphQLClient, accounts: Accounts, settings: Any, backend: str, permissive_umask: None
 ) -> None:
@@ -83,8 +95,10 @@ async def test_export_files_are_readable_by_their_owner_only(
 
 
 async def test_export_lifecycle_and_csv(
-    gql: GraphQLClient, accounts: Accounts, settings: Any, backend: str
+    gql: GraphQLClient, accounts: Accounts, settings: Any, backend: str, client: Any
 ) -> None:
+    """On MySQL the job runs in an rq worker process: the download is served by an instance
+    that did not run it, streamed from the storage."""
     admin = await accounts.admin_token()
     await accounts.user("quote@example.com", name='Smith, "Jo"')
     await accounts.user("formula@example.com", name='=HYPERLINK("x")')
@@ -97,7 +111,12 @@ async def test_export_lifecycle_and_csv(
     assert job["rowCount"] == 4
     assert job["downloadUrl"] == f"/admin/jobs/{started['id']}/download"
     assert job["requestedBy"] == {"email": "admin@example.com"}
-    content = (Path(settings.export_dir) / f"{started['id']}.csv").read_bytes()
+    download = await client.get(job["downloadUrl"], headers={"Authorization": f"Bearer {admin}"})
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"] == "text/csv; charset=utf-8"
+    assert f'filename="users-{started["id"]}.csv"' in download.headers["content-disposition"]
+    content = download.content
+    assert content == await stored_bytes(accounts.services, f"{started['id']}.csv")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
     assert tuple(rows[0]) == HEADER
     assert [r[2] for r in rows[1:]] == [
@@ -138,6 +157,7 @@ async def test_exports_are_admin_only_and_unknown_jobs_not_found(
     assert error_codes(await gql(JOB, {"id": "nope"}, token=admin)) == ["NOT_FOUND"]
 
 
+@pytest.mark.storages("local")  # a folder that cannot be made
 async def test_a_failing_job_ends_failed_with_the_error(
     accounts: Accounts, settings: Any, backend: str, tmp_path: Path
 ) -> None:
@@ -147,6 +167,7 @@ async def test_a_failing_job_ends_failed_with_the_error(
     blocker.write_text("a file where the export folder should be")
     admin = await accounts.user("a@example.com", role="admin")
     services.settings = settings.with_(export_dir=str(blocker / "exports"), export_max_attempts=2)
+    services.exports = open_storage(services.settings, services.db)
     job = await exports.request_export(
         services, admin_caller(services, admin.id), query=UserQuery()
     )
@@ -339,8 +360,7 @@ async def test_running_a_job_twice_gives_one_file(accounts: Accounts, settings: 
     assert row is not None
     assert (row.status, row.attempts) == ("finished", 1)
     await exports.run_export(services, job.id)  # a late duplicate delivery changes nothing
-    files = sorted(p.name for p in Path(settings.export_dir).iterdir())
-    assert files == [f"{job.id}.csv"]
+    assert await stored_names(services) == [f"{job.id}.csv"]
 
 
 async def test_files_are_removed_after_retention(accounts: Accounts, settings: Any) -> None:
@@ -350,15 +370,46 @@ async def test_files_are_removed_after_retention(accounts: Accounts, settings: A
         services, admin_caller(services, admin.id), query=UserQuery()
     )
     await exports.run_export(services, job.id)
-    path = exports.export_path(services, job.id)
-    for _ in range(100):
-        if path.exists():
+    for _ in range(100):  # the in-process worker may be the runner (embedded)
+        async with services.db.transaction() as session:
+            row = await jobs_repo.get(session, job.id)
+        if row is not None and row.status == "finished":
             break
         await asyncio.sleep(0.05)
-    assert path.exists()
+    assert await stored_names(services) == [f"{job.id}.csv"]
     services.clock = LaterClock(settings.export_retention + 1)
     await exports.sweep(services)
-    assert not path.exists()
+    assert await stored_names(services) == []
     with pytest.raises(AppError) as refused:
-        await exports.job_file(services, admin_caller(services, admin.id), job_id=job.id)
+        await exports.job_download(services, admin_caller(services, admin.id), job_id=job.id)
     assert refused.value.code.value == "NOT_FOUND"
+
+
+@pytest.mark.mysql_only  # RQ's own records of a real rq worker
+@pytest.mark.storages("local")  # a folder that cannot be made fails every try
+async def test_an_export_failed_after_its_last_try_is_failed_in_rq(
+    accounts: Accounts, settings: Any, backend: str, tmp_path: Path
+) -> None:
+    import redis
+    from rq import Queue
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    services = accounts.services
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the export folder should be")
+    admin = await accounts.user("a@example.com", role="admin")
+    job = await exports.request_export(
+        services, admin_caller(services, admin.id), query=UserQuery()
+    )
+    await run_jobs(settings, backend, EXPORT_DIR=str(blocker / "exports"), EXPORT_MAX_ATTEMPTS="1")
+    async with services.db.transaction() as session:
+        row = await jobs_repo.get(session, job.id)
+    assert row is not None and row.status == "failed"
+    with redis.Redis.from_url(settings.redis_url) as connection:
+        queue = Queue(settings.rq_queue, connection=connection)
+        failed = [queue.fetch_job(i) for i in FailedJobRegistry(queue=queue).get_job_ids()]
+        finished = FinishedJobRegistry(queue=queue).get_job_ids()
+        assert [rq_job.args for rq_job in failed if rq_job is not None] == [(job.id,)]
+        assert finished == []
+        result = failed[0].latest_result() if failed[0] is not None else None
+        assert result is not None and "ExportFailed" in (result.exc_string or "")

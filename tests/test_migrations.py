@@ -151,7 +151,7 @@ def is_mysql(database_url: str) -> bool:
 def test_email_migration_normalises_rows_up_and_down(fresh_url: str) -> None:
     upgrade(fresh_url, "0004")
     insert_users(fresh_url, {1: "  Ｊurgen@Example.COM", 2: "ada@example.com", 3: "Straße@X.de"})
-    upgrade(fresh_url)
+    upgrade(fresh_url, "0005")
     normalised = {1: "jurgen@example.com", 2: "ada@example.com", 3: "strasse@x.de"}
     bin_ = "utf8mb4_bin" if is_mysql(fresh_url) else None
     assert stored(fresh_url) == ("0005", normalised, bin_)
@@ -168,7 +168,7 @@ def test_email_migration_normalises_rows_up_and_down(fresh_url: str) -> None:
     engine.dispose()
     downgrade(fresh_url, "0004")
     assert stored(fresh_url) == ("0004", normalised, downgraded)  # emails stay normalised
-    upgrade(fresh_url)
+    upgrade(fresh_url, "0005")
     assert stored(fresh_url) == ("0005", normalised, bin_)
 
 

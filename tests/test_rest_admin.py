@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -208,7 +207,7 @@ async def test_unknown_unfinished_failed_and_expired_jobs(
     accepted = data_of(await client.post(EXPORT, headers=admin), 202)
     await run_jobs(settings, backend)
     finished = await wait_for_job(client, admin, accepted["job_id"])
-    (Path(settings.export_dir) / f"{accepted['job_id']}.csv").unlink()  # as retention does
+    await accounts.services.exports.delete(f"{accepted['job_id']}.csv")  # as retention does
     expired = await client.get(finished["download_url"], headers=admin)
     error_of(expired, 404, "NOT_FOUND")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from resolvers import exports
 from server.rest.presenters import job_json
@@ -40,11 +40,12 @@ async def get_job(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    path = await exports.job_file(
+    name, chunks = await exports.job_download(
         services_of(request), caller_of(request), job_id=request.path_params["job_id"]
     )
-    # The file is named after the job id as stored, whatever spelling the path gave.
-    return FileResponse(path, media_type=CSV, filename=f"users-{path.stem}.csv", headers=_PRIVATE)
+    # Named after the job id as stored, whatever spelling the path gave.
+    disposition = {"Content-Disposition": f'attachment; filename="users-{name}"'}
+    return StreamingResponse(chunks, media_type=CSV, headers=_PRIVATE | disposition)
 
 
 _EXPORT, _JOB = "/admin/users/export", "/admin/jobs/{job_id}"
@@ -66,7 +67,7 @@ OPERATIONS = (
     ),
     Operation("GET", _JOB, get_job, "An export job", "admin", returns="ExportJob"),
     Operation(
-        "GET", f"{_JOB}/download", download, "A finished job's CSV", "admin",
+        "GET", exports.download_path("{job_id}"), download, "A finished job's CSV", "admin",
         description="404 NOT_FOUND until the job is finished, and once its file has expired.",
         media_type="text/csv", attachment="users-{job_id}.csv",
     ),
