@@ -17,6 +17,16 @@ async def open_session(session: AsyncSession, row: AuthSession) -> None:
     await session.flush()
 
 
+async def record_login(session: AsyncSession, user_id: int, at: datetime) -> None:
+    """`User.lastLoginAt`: not a user-visible write (no version bump, no cache invalidation)."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(last_login_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def get_with_user(session: AsyncSession, session_id: str) -> tuple[AuthSession, User] | None:
     """The session and its user in one SELECT: what every authenticated request checks."""
     result = await session.execute(
@@ -116,6 +126,22 @@ async def revoke_all(session: AsyncSession, user_id: int, *, now: datetime, reas
     await session.execute(
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def revoke_others(
+    session: AsyncSession, user_id: int, *, keep: str, now: datetime, reason: str
+) -> None:
+    """Revoke every live session of a user but `keep` (the caller's)."""
+    await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.id != keep,
+            AuthSession.revoked_at.is_(None),
+        )
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )

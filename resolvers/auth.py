@@ -17,6 +17,7 @@ from persistence.models import AuthSession, User
 from resolvers.accounts import check_new_account, create_account
 from resolvers.audit import security_event
 from resolvers.deps import Caller, Services
+from resolvers.email_verification import send_verification
 from resolvers.limits import limit_client
 from resolvers.signin import sign_in_attempt
 
@@ -46,7 +47,7 @@ async def register(
         security_event(caller, "forbidden", action="register-admin")
         raise AppError(ErrorCode.FORBIDDEN, "Only an admin can create admin accounts")
     try:
-        return await create_account(
+        user = await create_account(
             services,
             name=name,
             email=email,
@@ -62,6 +63,8 @@ async def register(
         if existing is None:
             raise
         return await _replay_registration(services, caller, existing, password, role)
+    await send_verification(services, user)
+    return user
 
 
 async def _replay_registration(
@@ -91,6 +94,8 @@ async def login(services: Services, caller: Caller, *, email: str, password: str
         metrics.AUTH_EVENTS.labels("login_failed").inc()
         security_event(caller, "login_failed")
         raise AppError(ErrorCode.INVALID_CREDENTIALS)
+    if services.settings.require_verified_email and not user.email_verified:
+        raise AppError(ErrorCode.EMAIL_NOT_VERIFIED)
     metrics.AUTH_EVENTS.labels("login").inc()
     rehash = services.hasher.needs_rehash(user.password_hash)
     new_hash = await asyncio.to_thread(services.hasher.hash, password) if rehash else None
@@ -109,10 +114,14 @@ async def _open_session(
         fingerprint=_fingerprint(services, caller),
         created_at=now,
         expires_at=now + timedelta(seconds=settings.refresh_token_expires),
+        last_used_at=now,
+        ip_address=caller.ip[:45],
+        user_agent=caller.user_agent[:255] or None,
     )
     async with services.db.transaction() as session:
         if new_hash is not None:
             await users_repo.set_password_hash(session, user.id, new_hash)
+        await sessions_repo.record_login(session, user.id, now)
         await sessions_repo.open_session(session, row)
     return _issue(services, row, user.token_version)
 

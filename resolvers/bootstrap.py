@@ -10,7 +10,8 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import open_cache
 from persistence.db import Database
-from persistence.queue import open_queue
+from persistence.mail import open_sender
+from persistence.queue import RQ_MAIL_FUNCTION, open_queue
 from persistence.ratelimit import RateLimiter
 from persistence.redis import open_redis
 from resolvers.deps import Services
@@ -32,6 +33,8 @@ async def bootstrap(settings: Settings) -> AsyncIterator[Services]:
             limiter=RateLimiter(redis),
             cache=open_cache(redis),
             queue=open_queue(settings),
+            mail_queue=open_queue(settings, RQ_MAIL_FUNCTION),
+            mail_sender=open_sender(settings),
             redis=redis,
         )
     finally:

@@ -11,6 +11,7 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache
 from persistence.db import Database
+from persistence.mail import MailSender
 from persistence.models import User
 from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
@@ -62,5 +63,7 @@ class Services:
     limiter: RateLimiter
     cache: Cache
     queue: JobQueue
+    mail_queue: JobQueue
+    mail_sender: MailSender
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)

@@ -15,6 +15,7 @@ from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
 from schema.health import HealthQuery
 from schema.limits import QueryLimits, limits_rule
+from schema.passwords import AccountMutation
 from schema.prepared import PreparedOperations
 from schema.rules import OneCredentialFieldPerOperation
 from schema.users import UsersMutation, UsersQuery
@@ -26,7 +27,7 @@ class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery):
 
 
 @strawberry.type
-class Mutation(AuthMutation, UsersMutation, ExportsMutation):
+class Mutation(AuthMutation, UsersMutation, ExportsMutation, AccountMutation):
     pass
 
 

@@ -22,6 +22,8 @@ class UserType:
     etag: str
     created_at: datetime
     updated_at: datetime
+    email_verified: bool
+    last_login_at: datetime | None
     created_by_id: strawberry.Private[int | None]
     deleted_at_value: strawberry.Private[datetime | None]
 
@@ -37,6 +39,8 @@ class UserType:
             etag=row.etag,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            email_verified=row.email_verified,
+            last_login_at=row.last_login_at,
             created_by_id=row.created_by,
             deleted_at_value=row.deleted_at,
         )

@@ -1,0 +1,60 @@
+"""E-mail verification: a link mailed at sign-up (or on request) proves the address."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from core import email_tokens
+from core.errors import AppError, ErrorCode
+from persistence import account_tokens
+from persistence import users as users_repo
+from persistence.cache import USERS_NAMESPACE
+from persistence.models import User
+from resolvers.deps import Caller, Services
+from resolvers.limits import limit_mail
+from resolvers.mail import queue_mail, send_queued
+
+
+async def send_verification(services: Services, user: User) -> None:
+    """Queue a verification mail for a new account (its own transaction)."""
+    async with services.db.transaction() as session:
+        mail_id = await queue_mail(
+            services, session, kind="verify_email", address=user.email, user_id=user.id
+        )
+    await send_queued(services, mail_id)
+
+
+async def request_email_verification(services: Services, caller: Caller) -> bool:
+    """Mail the caller a new link (the older one stops working); rate limited."""
+    principal = caller.require_principal()
+    async with services.db.transaction() as session:
+        user = await users_repo.get(session, principal.user_id)
+    if user is None:
+        raise AppError(ErrorCode.TOKEN_REVOKED)
+    await limit_mail(services, caller, "verify-email", user.email)
+    await send_verification(services, user)
+    return True
+
+
+async def verify_email(services: Services, caller: Caller, *, token: str) -> User:
+    """Redeem a verification token once; the address it was sent to is verified."""
+    if not token or len(token) > email_tokens.MAX_TOKEN_LENGTH:
+        raise AppError(ErrorCode.TOKEN_INVALID)
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        row = await account_tokens.redeem(
+            session, email_tokens.token_hash(token), "verify", now=now
+        )
+        user = None if row is None else await users_repo.get(session, row.user_id)
+        if row is None or user is None or not user.is_active or user.email != row.email:
+            raise AppError(ErrorCode.TOKEN_INVALID)
+        await session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(email_verified=True, version=User.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        verified = await users_repo.get(session, user.id)
+    await services.cache.bump(USERS_NAMESPACE)
+    assert verified is not None
+    return verified
