@@ -128,6 +128,8 @@ class AuthSession(Base):
     # As seen at login; `last_used_at` moves at most once a minute (resolvers.sessions).
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    # The refresh token id rotated away last: REFRESH_REUSE_LEEWAY tells a second tab from a thief.
+    previous_refresh_jti: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
@@ -106,7 +106,12 @@ async def rotate(
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > now,
         )
-        .values(access_jti=access_jti, refresh_jti=refresh_jti, rotated_at=now)
+        .values(
+            access_jti=access_jti,
+            refresh_jti=refresh_jti,
+            previous_refresh_jti=used_refresh_jti,
+            rotated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     assert isinstance(result, CursorResult)
@@ -163,3 +168,52 @@ async def purge_ended(session: AsyncSession, *, before: datetime, limit: int) ->
             .execution_options(synchronize_session=False)
         )
     return len(ids)
+
+
+async def live_of_user(session: AsyncSession, user_id: int, *, now: datetime) -> list[AuthSession]:
+    """A user's live sessions, newest first."""
+    rows = await session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .order_by(AuthSession.created_at.desc(), AuthSession.id)
+    )
+    return list(rows.all())
+
+
+async def revoke_own(
+    session: AsyncSession, session_id: str, user_id: int, *, now: datetime, reason: str
+) -> bool:
+    """Revoke one live session of `user_id`; False when it is not theirs or not live."""
+    result = await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def touch(session: AsyncSession, session_id: str, *, now: datetime, every: float) -> None:
+    """Move `last_used_at` to `now` unless it moved less than `every` seconds ago."""
+    await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            or_(
+                AuthSession.last_used_at.is_(None),
+                AuthSession.last_used_at < now - timedelta(seconds=every),
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )

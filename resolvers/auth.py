@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import metrics, tokens
 from core.errors import AppError, ErrorCode
+from core.settings import Settings
 from core.validation import normalise_email
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
@@ -148,7 +149,8 @@ async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> 
             refresh_jti=refresh_jti,
             now=now,
         )
-        reused = not won and row.revoked_at is None and row.expires_at > now
+        live = row.revoked_at is None and row.expires_at > now
+        reused = not won and live and not _just_rotated(settings, row, claims.jti, now)
         if reused:
             await sessions_repo.revoke(session, row.id, now=now, reason="reuse")
     if reused:
@@ -185,6 +187,22 @@ async def revoke_user_tokens(
     """Inside a caller's transaction: bump token_version and revoke all sessions of a user."""
     await users_repo.bump_token_version(session, user_id)
     await sessions_repo.revoke_all(session, user_id, now=services.clock.now(), reason=reason)
+
+
+def _just_rotated(settings: Settings, row: AuthSession, jti: str, now: datetime) -> bool:
+    """Whether `jti` is the refresh token rotated away less than REFRESH_REUSE_LEEWAY seconds
+    ago (or being rotated right now by a concurrent refresh): a second tab, not a replay."""
+    leeway = settings.refresh_reuse_leeway
+    if leeway <= 0:
+        return False
+    if row.refresh_jti == jti:  # a concurrent refresh won the rotation after we read the row
+        return True
+    rotated = row.rotated_at
+    return (
+        row.previous_refresh_jti == jti
+        and rotated is not None
+        and now - rotated <= timedelta(seconds=leeway)
+    )
 
 
 def _check_user(user: User, token_version: int) -> None:

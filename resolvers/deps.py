@@ -67,3 +67,5 @@ class Services:
     mail_sender: MailSender
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)
+    # When this process last wrote each session's `last_used_at` (resolvers.authn).
+    session_touches: dict[str, float] = field(default_factory=dict)

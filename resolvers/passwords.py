@@ -15,12 +15,11 @@ from core.validation import check_email, normalise_email
 from persistence import account_tokens
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
-from resolvers.audit import security_event
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Services
 from resolvers.limits import limit_client, limit_mail
 from resolvers.mail import queue_mail, send_queued
-from resolvers.signin import sign_in_attempt
+from resolvers.signin import confirm_password
 
 
 def check_new_password(services: Services, password: str, field: str = "newPassword") -> None:
@@ -37,15 +36,7 @@ async def change_password(
     session of the caller; the calling session goes on."""
     principal = caller.require_principal()
     check_new_password(services, new_password)
-    async with services.db.transaction() as session:
-        user = await users_repo.get(session, principal.user_id)
-    if user is None:
-        raise AppError(ErrorCode.TOKEN_REVOKED)
-    async with sign_in_attempt(services, caller, user.email) as attempt:
-        verified = await attempt.verify(user, current_password)
-    if not verified:
-        security_event(caller, "login_failed", door="change-password")
-        raise AppError(ErrorCode.INVALID_CREDENTIALS)
+    user = await confirm_password(services, caller, current_password, "change-password")
     new_hash = await asyncio.to_thread(services.hasher.hash, new_password)
     now = services.clock.now()
     async with services.db.transaction() as session:

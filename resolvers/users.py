@@ -19,7 +19,7 @@ from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE as CACHE_NAMESPACE
 from persistence.models import User
 from persistence.users import Position, UserQuery
-from resolvers import cursors
+from resolvers import cursors, email_verification
 from resolvers.accounts import create_account
 from resolvers.audit import security_event
 from resolvers.auth import revoke_user_tokens
@@ -184,14 +184,25 @@ async def locate_page(services: Services, page: UserPage) -> int:
 
 
 async def create_user(
-    services: Services, caller: Caller, *, name: str, email: str, password: str, role: str = "user"
+    services: Services,
+    caller: Caller,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    role: str = "user",
+    send_verification: bool = True,
 ) -> User:
-    """An admin creates an account; `createdBy` records who."""
+    """An admin creates an account; `createdBy` records who. It is mailed a verification link
+    unless the admin says otherwise."""
     principal = require_admin(caller)
     _check_role(role)
-    return await create_account(
+    user = await create_account(
         services, name=name, email=email, password=password, role=role, created_by=principal.user_id
     )
+    if send_verification:
+        await email_verification.send_verification(services, user)
+    return user
 
 
 async def update_user(

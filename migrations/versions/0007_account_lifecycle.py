@@ -39,6 +39,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("ip_address", sa.String(length=45), nullable=True))
         batch_op.add_column(sa.Column("user_agent", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("previous_refresh_jti", sa.String(length=64), nullable=True))
     _create_account_tokens()
     _create_outgoing_mails()
 
@@ -97,6 +98,7 @@ def downgrade() -> None:
     op.drop_table("outgoing_mails")
     op.drop_table("account_tokens")
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
+        batch_op.drop_column("previous_refresh_jti")
         batch_op.drop_column("user_agent")
         batch_op.drop_column("ip_address")
         batch_op.drop_column("last_used_at")

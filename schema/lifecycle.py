@@ -1,12 +1,13 @@
-"""Passwords and e-mail addresses: `changePassword`, the reset flow, verification."""
+"""The account lifecycle: passwords (change, reset), e-mail addresses (verify, change), and
+restoring a deleted account."""
 
 from __future__ import annotations
 
 import strawberry
 
-from resolvers import email_verification, passwords
+from resolvers import email_verification, passwords, restore
 from schema.context import Info
-from schema.permissions import PUBLIC, SIGNED_IN, policy
+from schema.permissions import ADMIN, PUBLIC, SIGNED_IN, policy
 from schema.users_types import UserType
 
 
@@ -52,3 +53,18 @@ class AccountMutation:
         ctx = info.context
         user = await email_verification.verify_email(ctx.services, ctx.caller, token=token)
         return UserType.from_row(user)
+
+    @strawberry.mutation(
+        extensions=policy(SIGNED_IN),
+        description="Mail a link to a new address; it becomes mine once followed.",
+    )
+    async def change_email(self, info: Info, password: str, new_email: str) -> bool:
+        ctx = info.context
+        return await email_verification.change_email(
+            ctx.services, ctx.caller, password=password, new_email=new_email
+        )
+
+    @strawberry.mutation(extensions=policy(ADMIN), description="Undo a soft delete.")
+    async def restore_user(self, info: Info, id: strawberry.ID) -> UserType:
+        ctx = info.context
+        return UserType.from_row(await restore.restore_user(ctx.services, ctx.caller, user_id=id))
