@@ -16,8 +16,9 @@ from tests.test_passwords import Later
 
 VERIFY_URL = "https://app.example.com/verify?token={token}"
 REGISTER = (
-    'mutation($e: String!) { register(input: {name: "Ada", email: $e, password: "%s"}) '
-    "{ id emailVerified } }" % PASSWORD
+    'mutation($e: String!) { register(input: {name: "Ada", email: $e, password: "'
+    + PASSWORD
+    + '"}) { id emailVerified } }'
 )
 VERIFY = "mutation($t: String!) { verifyEmail(token: $t) { id email emailVerified version } }"
 RESEND = "mutation { requestEmailVerification }"
@@ -89,11 +90,13 @@ async def test_create_user_mails_unless_the_admin_says_otherwise(
 ) -> None:
     admin = await accounts.admin_token()
     create = (
-        'mutation($e: String!, $s: Boolean!) { createUser(input: {name: "N", email: $e, '
-        'password: "%s", sendVerificationEmail: $s}) { id } }' % PASSWORD
+        'mutation($e: String!, $s: Boolean!, $p: String!) { createUser(input: {name: "N", '
+        "email: $e, password: $p, sendVerificationEmail: $s}) { id } }"
     )
-    assert "errors" not in await gql(create, {"e": "quiet@example.com", "s": False}, token=admin)
-    assert "errors" not in await gql(create, {"e": "told@example.com", "s": True}, token=admin)
+    quiet = {"e": "quiet@example.com", "s": False, "p": PASSWORD}
+    assert "errors" not in await gql(create, quiet, token=admin)
+    told = {"e": "told@example.com", "s": True, "p": PASSWORD}
+    assert "errors" not in await gql(create, told, token=admin)
     assert (await next_mail(accounts.services, smtp.inbox))["To"] == "told@example.com"
     await run_due_mail(accounts.services)
     assert smtp.inbox.messages == []
