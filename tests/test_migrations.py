@@ -195,3 +195,32 @@ def test_email_migration_stops_on_collisions_and_names_the_accounts(fresh_url: s
     assert "id 5" not in line and "nothing was changed" in line
     unchanged = "utf8mb4_unicode_ci" if is_mysql(fresh_url) else None
     assert stored(fresh_url) == ("0004", before, unchanged)
+
+
+# --- 0007: the account lifecycle ---------------------------------------------------------------
+
+
+def names_in_order(database_url: str) -> list[str]:
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        names = [str(row[0]) for row in conn.execute(text("SELECT name FROM users ORDER BY name"))]
+    engine.dispose()
+    return names
+
+
+def test_lifecycle_migration_keeps_existing_rows_and_the_name_order(fresh_url: str) -> None:
+    upgrade(fresh_url, "0005")
+    insert_users(fresh_url, {1: "b@example.com", 2: "a@example.com"})
+    engine = create_engine(sync_url(fresh_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET name = 'bob' WHERE id = 1"))
+        conn.execute(text("UPDATE users SET name = 'Alice' WHERE id = 2"))
+    engine.dispose()
+    for step in (upgrade, lambda url: downgrade(url, "0005"), upgrade):
+        step(fresh_url)
+        assert names_in_order(fresh_url) == ["Alice", "bob"]  # still case-insensitive
+    engine = create_engine(sync_url(fresh_url))
+    with engine.connect() as conn:
+        verified = conn.execute(text("SELECT email_verified FROM users")).scalars().all()
+    engine.dispose()
+    assert [bool(v) for v in verified] == [False, False]

@@ -26,20 +26,17 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(
-            sa.Column("last_login_at", persistence.models.UTCDateTime(), nullable=True)
-        )
-    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("last_used_at", persistence.models.UTCDateTime(), nullable=True)
-        )
-        batch_op.add_column(sa.Column("ip_address", sa.String(length=45), nullable=True))
-        batch_op.add_column(sa.Column("user_agent", sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column("previous_refresh_jti", sa.String(length=64), nullable=True))
+    # Plain ADD COLUMN, never a batch: on SQLite a batch recreates the table from its
+    # reflection, which loses the NOCASE collation of `users.name`.
+    op.add_column(
+        "users",
+        sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("users", sa.Column("last_login_at", persistence.models.UTCDateTime()))
+    op.add_column("auth_sessions", sa.Column("last_used_at", persistence.models.UTCDateTime()))
+    op.add_column("auth_sessions", sa.Column("ip_address", sa.String(length=45)))
+    op.add_column("auth_sessions", sa.Column("user_agent", sa.String(length=255)))
+    op.add_column("auth_sessions", sa.Column("previous_refresh_jti", sa.String(length=64)))
     _create_account_tokens()
     _create_outgoing_mails()
 
@@ -97,11 +94,15 @@ def _create_outgoing_mails() -> None:
 def downgrade() -> None:
     op.drop_table("outgoing_mails")
     op.drop_table("account_tokens")
-    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
-        batch_op.drop_column("previous_refresh_jti")
-        batch_op.drop_column("user_agent")
-        batch_op.drop_column("ip_address")
-        batch_op.drop_column("last_used_at")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("last_login_at")
-        batch_op.drop_column("email_verified")
+    for column in ("previous_refresh_jti", "user_agent", "ip_address", "last_used_at"):
+        _drop_column("auth_sessions", column)
+    for column in ("last_login_at", "email_verified"):
+        _drop_column("users", column)
+
+
+def _drop_column(table: str, column: str) -> None:
+    """SQLite (3.35+) drops a column in place; a batch would recreate the table (see upgrade)."""
+    if op.get_context().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # our own names
+    else:
+        op.drop_column(table, column)
