@@ -330,8 +330,13 @@ _COLUMNS = (
     "updated_at",
     "deleted_at",
     "created_by",
+    "email_verified",
+    "last_login_at",
 )
-_DATES = ("created_at", "updated_at", "deleted_at")
+_DATES = ("created_at", "updated_at", "deleted_at", "last_login_at")
+# Bumped whenever _COLUMNS changes: entries an older release cached (without the new columns)
+# are then never read back.
+_FORMAT = "v2"
 
 
 def _user_data(user: User) -> dict[str, Any]:
@@ -368,7 +373,7 @@ async def _generation(services: Services) -> int | None:
 
 
 def _full_key(generation: int, key: str) -> str:
-    return f"{CACHE_NAMESPACE}:{generation}:{key}"
+    return f"{CACHE_NAMESPACE}:{_FORMAT}:{generation}:{key}"
 
 
 async def _cache_get(services: Services, key: str) -> tuple[str | None, Any | None]:
