@@ -105,23 +105,6 @@ EXPORT_JOB = _document(
     "query ExportJob($id: ID!) { exportJob(id: $id) { ...JobFields } }", JOB_FIELDS
 )
 
-ALL = (
-    ME,
-    USER,
-    USERS,
-    USERS_AFTER,
-    HEALTH,
-    REGISTER,
-    LOGIN,
-    REFRESH,
-    LOGOUT,
-    LOGOUT_ALL,
-    CREATE_USER,
-    UPDATE_USER,
-    DELETE_USER,
-    EXPORT_USERS,
-    EXPORT_JOB,
-)
 
 # The account lifecycle
 SESSION_FIELDS = """
@@ -163,7 +146,22 @@ REVOKE_USER_SESSIONS = _document(
 RESTORE_USER = _document(
     "mutation RestoreUser($id: ID!) { restoreUser(id: $id) { ...UserFields } }", USER_FIELDS
 )
-ALL += (
+ALL = (
+    ME,
+    USER,
+    USERS,
+    USERS_AFTER,
+    HEALTH,
+    REGISTER,
+    LOGIN,
+    REFRESH,
+    LOGOUT,
+    LOGOUT_ALL,
+    CREATE_USER,
+    UPDATE_USER,
+    DELETE_USER,
+    EXPORT_USERS,
+    EXPORT_JOB,
     CHANGE_PASSWORD,
     REQUEST_PASSWORD_RESET,
     RESET_PASSWORD,
