@@ -263,3 +263,19 @@ async def test_change_password_applies_the_policy(accounts: Accounts, gql: Graph
 async def test_change_password_needs_a_session(gql: GraphQLClient) -> None:
     answer = await gql(CHANGE, {"c": PASSWORD, "n": NEW_PASSWORD})
     assert error_codes(answer) == ["MISSING_AUTH_HEADER"]
+
+
+@pytest.mark.mysql_only
+async def test_with_redis_a_real_rq_worker_sends_the_mail(
+    settings: Settings, accounts: Accounts, gql: GraphQLClient, smtp: SMTPServer
+) -> None:
+    from tests.jobs_helpers import rq_worker
+
+    await accounts.user("user@example.com")
+    await gql(REQUEST, {"e": "user@example.com"})
+    worker = rq_worker(settings, extra_env={"SMTP_URL": smtp.url, "PASSWORD_RESET_URL": RESET_URL})
+    out, _ = await asyncio.to_thread(worker.communicate, timeout=60)
+    assert worker.returncode == 0, out.decode()
+    [mail] = smtp.inbox.messages
+    token = token_in(mail)
+    assert (await gql(RESET, {"t": token, "p": NEW_PASSWORD}))["data"] == {"resetPassword": True}
