@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -119,37 +119,49 @@ async def rotate(
 
 
 async def revoke(session: AsyncSession, session_id: str, *, now: datetime, reason: str) -> None:
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
+    await _revoke_where(session, AuthSession.id == session_id, now=now, reason=reason)
 
 
 async def revoke_all(session: AsyncSession, user_id: int, *, now: datetime, reason: str) -> None:
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
+    await _revoke_where(session, AuthSession.user_id == user_id, now=now, reason=reason)
 
 
 async def revoke_others(
     session: AsyncSession, user_id: int, *, keep: str, now: datetime, reason: str
 ) -> None:
     """Revoke every live session of a user but `keep` (the caller's)."""
-    await session.execute(
+    await _revoke_where(
+        session, AuthSession.user_id == user_id, AuthSession.id != keep, now=now, reason=reason
+    )
+
+
+async def revoke_own(
+    session: AsyncSession, session_id: str, user_id: int, *, now: datetime, reason: str
+) -> bool:
+    """Revoke one live session of `user_id`; False when it is not theirs or not live."""
+    ended = await _revoke_where(
+        session,
+        AuthSession.id == session_id,
+        AuthSession.user_id == user_id,
+        AuthSession.expires_at > now,
+        now=now,
+        reason=reason,
+    )
+    return ended == 1
+
+
+async def _revoke_where(
+    session: AsyncSession, *where: ColumnElement[bool], now: datetime, reason: str
+) -> int:
+    """Revoke the unrevoked sessions matching `where`; how many."""
+    result = await session.execute(
         update(AuthSession)
-        .where(
-            AuthSession.user_id == user_id,
-            AuthSession.id != keep,
-            AuthSession.revoked_at.is_(None),
-        )
+        .where(*where, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 async def purge_ended(session: AsyncSession, *, before: datetime, limit: int) -> int:
@@ -182,25 +194,6 @@ async def live_of_user(session: AsyncSession, user_id: int, *, now: datetime) ->
         .order_by(AuthSession.created_at.desc(), AuthSession.id)
     )
     return list(rows.all())
-
-
-async def revoke_own(
-    session: AsyncSession, session_id: str, user_id: int, *, now: datetime, reason: str
-) -> bool:
-    """Revoke one live session of `user_id`; False when it is not theirs or not live."""
-    result = await session.execute(
-        update(AuthSession)
-        .where(
-            AuthSession.id == session_id,
-            AuthSession.user_id == user_id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > now,
-        )
-        .values(revoked_at=now, revoked_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 async def touch(session: AsyncSession, session_id: str, *, now: datetime, every: float) -> None:

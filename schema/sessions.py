@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 
 import strawberry
@@ -24,15 +25,8 @@ class SessionType:
 
     @classmethod
     def of(cls, view: sessions.SessionView) -> SessionType:
-        return cls(
-            id=strawberry.ID(view.id),
-            created_at=view.created_at,
-            last_used_at=view.last_used_at,
-            expires_at=view.expires_at,
-            ip_address=view.ip_address,
-            user_agent=view.user_agent,
-            current=view.current,
-        )
+        values = {f.name: getattr(view, f.name) for f in fields(view)}
+        return cls(**{**values, "id": strawberry.ID(view.id)})
 
 
 @strawberry.type
