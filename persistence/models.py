@@ -197,6 +197,8 @@ class OutgoingMail(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When its id was last handed to the queue: the sweep hands it again only after a while.
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -51,24 +51,42 @@ async def finish(
 
 
 async def retry_later(session: AsyncSession, mail_id: str, *, at: datetime, error: str) -> None:
+    """Wait until `at`; the sweep queues it again then."""
     await session.execute(
         update(OutgoingMail)
         .where(OutgoingMail.id == mail_id)
-        .values(not_before=at, attempts=OutgoingMail.attempts + 1, error=error[:200])
+        .values(
+            not_before=at, enqueued_at=None, attempts=OutgoingMail.attempts + 1, error=error[:200]
+        )
         .execution_options(synchronize_session=False)
     )
 
 
-async def due(session: AsyncSession, *, now: datetime, max_attempts: int, limit: int) -> list[str]:
-    """Ids of unsent mails whose next try is due."""
+async def due(
+    session: AsyncSession, *, now: datetime, max_attempts: int, requeue_after: timedelta, limit: int
+) -> list[str]:
+    """Ids of unsent mails whose next try is due and that were not handed to the queue within
+    `requeue_after` (a queue entry may wait for a worker that long), stamped as handed now."""
     rows = await session.scalars(
         select(OutgoingMail.id)
         .where(
             OutgoingMail.sent_at.is_(None),
             OutgoingMail.attempts < max_attempts,
             or_(OutgoingMail.not_before.is_(None), OutgoingMail.not_before <= now),
+            or_(
+                OutgoingMail.enqueued_at.is_(None),
+                OutgoingMail.enqueued_at <= now - requeue_after,
+            ),
         )
         .order_by(OutgoingMail.created_at)
         .limit(limit)
     )
-    return list(rows.all())
+    ids = list(rows.all())
+    if ids:
+        await session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id.in_(ids))
+            .values(enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids

@@ -22,6 +22,8 @@ from resolvers.deps import Services
 
 log = logging.getLogger("app.mail")
 CLAIM_LEASE = timedelta(seconds=120)
+# A queued mail no sender took within this is queued again (a lost queue entry, a dead worker).
+REQUEUE_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
 SWEEP_BATCH = 100
 
@@ -37,6 +39,7 @@ async def queue_mail(
         address=address,
         user_id=user_id,
         created_at=services.clock.now(),
+        enqueued_at=services.clock.now(),
         attempts=0,
     )
     await outgoing_mails.add(session, row)
@@ -80,7 +83,11 @@ async def sweep_mail(services: Services) -> int:
     """Queue again every unsent mail whose try is due; how many."""
     async with services.db.transaction() as session:
         ids = await outgoing_mails.due(
-            session, now=services.clock.now(), max_attempts=MAX_ATTEMPTS, limit=SWEEP_BATCH
+            session,
+            now=services.clock.now(),
+            max_attempts=MAX_ATTEMPTS,
+            requeue_after=REQUEUE_AFTER,
+            limit=SWEEP_BATCH,
         )
     for mail_id in ids:
         await services.mail_queue.enqueue(mail_id)

@@ -6,6 +6,7 @@ import asyncio
 import re
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -70,7 +71,11 @@ async def run_due_mail(services: Any) -> None:
     background sender may get there first: a mail is claimed by one sender only)."""
     async with services.db.transaction() as session:
         ids = await outgoing_mails.due(
-            session, now=services.clock.now(), max_attempts=MAX_ATTEMPTS, limit=100
+            session,
+            now=services.clock.now(),
+            max_attempts=MAX_ATTEMPTS,
+            requeue_after=timedelta(0),
+            limit=100,
         )
     for mail_id in ids:
         await deliver(services, mail_id)

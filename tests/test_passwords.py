@@ -279,3 +279,19 @@ async def test_with_redis_a_real_rq_worker_sends_the_mail(
     [mail] = smtp.inbox.messages
     token = token_in(mail)
     assert (await gql(RESET, {"t": token, "p": NEW_PASSWORD}))["data"] == {"resetPassword": True}
+
+
+async def test_a_mail_whose_queue_entry_was_lost_is_queued_again_by_the_sweep(
+    accounts: Accounts, smtp: SMTPServer
+) -> None:
+    from resolvers.mail import queue_mail, sweep_mail
+
+    services = accounts.services
+    user = await accounts.user("user@example.com")
+    async with services.db.transaction() as session:  # asked for, never handed to a queue
+        await queue_mail(services, session, kind="password_reset", address=user.email, user_id=None)
+    assert await sweep_mail(services) == 0  # a queue entry may still be waiting for a worker
+    services.clock = Later(301)
+    assert await sweep_mail(services) == 1
+    assert await sweep_mail(services) == 0  # handed over once, not every sweep
+    assert token_in(await next_mail(services, smtp.inbox))

@@ -74,6 +74,7 @@ def _create_outgoing_mails() -> None:
         sa.Column("user_id", BigId, nullable=True),
         sa.Column("created_at", persistence.models.UTCDateTime(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("enqueued_at", persistence.models.UTCDateTime(), nullable=True),
         sa.Column("not_before", persistence.models.UTCDateTime(), nullable=True),
         sa.Column("sent_at", persistence.models.UTCDateTime(), nullable=True),
         sa.Column("error", sa.String(length=200), nullable=True),
