@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -124,6 +125,7 @@ async def _open_session(
             await users_repo.set_password_hash(session, user.id, new_hash)
         await sessions_repo.record_login(session, user.id, now)
         await sessions_repo.open_session(session, row)
+    services.session_touches[row.id] = time.monotonic()  # last_used_at is now: no UPDATE soon
     return _issue(services, row, user.token_version)
 
 
