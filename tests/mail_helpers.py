@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from persistence import outgoing_mails
@@ -64,6 +66,17 @@ class SMTPServer:
         if self.running:
             self.controller.stop()
             self.running = False
+
+
+@pytest.fixture(name="smtp")
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server on this worktree's loopback ports, for one test."""
+    server = SMTPServer(free_smtp_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 async def run_due_mail(services: Any) -> None:

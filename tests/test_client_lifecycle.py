@@ -4,7 +4,7 @@ server on loopback."""
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -12,7 +12,12 @@ from starlette.applications import Starlette
 
 from core.settings import Settings
 from tests.conftest import PASSWORD, Accounts
-from tests.mail_helpers import SMTPServer, free_smtp_port, next_mail, token_in
+from tests.mail_helpers import (
+    SMTPServer,
+    next_mail,
+    smtp_server,  # noqa: F401 (the `smtp` fixture)
+    token_in,
+)
 from tests.test_client import ROOT
 
 if str(ROOT / "client") not in sys.path:  # the SDK from the checkout, as tests/test_client.py
@@ -30,16 +35,6 @@ from client import (
 from tests.test_client import ADMIN, live_server, sdk_for  # noqa: F401 (a fixture)
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer(free_smtp_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

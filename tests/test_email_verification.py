@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,13 @@ import pytest
 
 from core.settings import Settings
 from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes, every_log_line
-from tests.mail_helpers import SMTPServer, free_smtp_port, next_mail, run_due_mail, token_in
+from tests.mail_helpers import (
+    SMTPServer,
+    next_mail,
+    run_due_mail,
+    smtp_server,  # noqa: F401 (the `smtp` fixture)
+    token_in,
+)
 from tests.test_passwords import Later
 
 VERIFY_URL = "https://app.example.com/verify?token={token}"
@@ -24,16 +29,6 @@ VERIFY = "mutation($t: String!) { verifyEmail(token: $t) { id email emailVerifie
 RESEND = "mutation { requestEmailVerification }"
 CHANGE = "mutation($p: String!, $e: String!) { changeEmail(password: $p, newEmail: $e) }"
 ME = "{ me { email emailVerified lastLoginAt } }"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer(free_smtp_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +13,14 @@ from sqlalchemy import event, select, update
 from core.settings import Settings
 from persistence.models import OutgoingMail, User
 from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
-from tests.mail_helpers import SMTPServer, body, free_smtp_port, next_mail, run_due_mail, token_in
+from tests.mail_helpers import (
+    SMTPServer,
+    body,
+    next_mail,
+    run_due_mail,
+    smtp_server,  # noqa: F401 (the `smtp` fixture)
+    token_in,
+)
 
 NEW_PASSWORD = "a brand new passphrase"
 RESET_URL = "https://app.example.com/reset?token={token}"
@@ -25,16 +31,6 @@ CHANGE = (
     "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
 )
 ME = "{ me { id email } }"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer(free_smtp_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
