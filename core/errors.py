@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     EMAIL_EXISTS = "EMAIL_EXISTS"
     VERSION_CONFLICT = "VERSION_CONFLICT"
     LAST_ADMIN = "LAST_ADMIN"
+    EMAIL_NOT_VERIFIED = "EMAIL_NOT_VERIFIED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     HTTP_ERROR = "HTTP_ERROR"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -44,6 +45,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.EMAIL_EXISTS: 409,
     ErrorCode.VERSION_CONFLICT: 409,
     ErrorCode.LAST_ADMIN: 409,
+    ErrorCode.EMAIL_NOT_VERIFIED: 403,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.HTTP_ERROR: 405,
     ErrorCode.QUERY_TOO_COMPLEX: 400,
@@ -66,6 +68,7 @@ _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.EMAIL_EXISTS: "Email is already registered",
     ErrorCode.VERSION_CONFLICT: "The resource was changed by someone else",
     ErrorCode.LAST_ADMIN: "The change would leave no active admin",
+    ErrorCode.EMAIL_NOT_VERIFIED: "Confirm your e-mail address before signing in",
     ErrorCode.PAYLOAD_TOO_LARGE: "Request body is too large",
     ErrorCode.HTTP_ERROR: "HTTP error",
     ErrorCode.QUERY_TOO_COMPLEX: "Query is too complex",

@@ -125,6 +125,20 @@ class Settings:
     otel_traces_endpoint: str | None = var(
         None, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "optional", shown="url"
     )
+    # --- The account lifecycle (README, "Accounts"): mail, e-mailed tokens, sessions.
+    smtp_url: str | None = var(None, "SMTP_URL", "optional", shown="url")
+    mail_from: str = var("no-reply@localhost", "MAIL_FROM")
+    mail_outbox_dir: str = var("var/outbox", "MAIL_OUTBOX_DIR")
+    password_reset_url: str = var(
+        "http://127.0.0.1:8000/reset-password?token={token}", "PASSWORD_RESET_URL"
+    )
+    email_verify_url: str = var(
+        "http://127.0.0.1:8000/verify-email?token={token}", "EMAIL_VERIFY_URL"
+    )
+    require_verified_email: bool = var(False, "REQUIRE_VERIFIED_EMAIL", "flag")
+    mail_rate_limit_address: str = var("3/hour", "MAIL_RATE_LIMIT_ADDRESS")
+    mail_rate_limit_ip: str = var("20/hour", "MAIL_RATE_LIMIT_IP")
+    refresh_reuse_leeway: int = var(0, "REFRESH_REUSE_LEEWAY", "integer")
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 
@@ -169,6 +183,8 @@ class Settings:
             ("LOGIN_RATE_LIMIT_ACCOUNT_TOTAL", self.login_rate_limit_account_total),
             ("REGISTER_RATE_LIMIT_IP", self.register_rate_limit_ip),
             ("REFRESH_RATE_LIMIT_IP", self.refresh_rate_limit_ip),
+            ("MAIL_RATE_LIMIT_ADDRESS", self.mail_rate_limit_address),
+            ("MAIL_RATE_LIMIT_IP", self.mail_rate_limit_ip),
         ):
             try:
                 RateLimit.parse(spec)
@@ -176,6 +192,8 @@ class Settings:
                 problems.append(f"{name}: {exc}")
         if self.max_content_length <= 0:
             problems.append("MAX_CONTENT_LENGTH must be positive")
+        if self.refresh_reuse_leeway < 0:
+            problems.append("REFRESH_REUSE_LEEWAY must be 0 or more seconds")
         if self.session_retention < 0:
             problems.append("SESSION_RETENTION must be 0 or more seconds")
         if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):

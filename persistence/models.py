@@ -102,6 +102,8 @@ class User(Base):
     created_by: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def etag(self) -> str:
@@ -128,6 +130,12 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # As seen at login; `last_used_at` moves at most once a minute (resolvers.sessions).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    # The refresh token id rotated away last: REFRESH_REUSE_LEEWAY tells a second tab from a thief.
+    previous_refresh_jti: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class ExportJob(Base):
@@ -202,3 +210,47 @@ class ExportChunk(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(ChunkBytes())
+
+
+class AccountToken(Base):
+    """A secret sent by e-mail (password reset, address verification), kept only as its hash."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        Index("ix_account_tokens_user_id_purpose", "user_id", "purpose"),
+        {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    # The address the token was sent to: what a verification proves.
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OutgoingMail(Base):
+    """A mail asked for by a request: what to send and to whom, never a secret (the job makes
+    the token when it sends). Written in the request's transaction, so nothing asked is lost."""
+
+    __tablename__ = "outgoing_mails"
+    __table_args__ = (
+        Index("ix_outgoing_mails_sent_at_not_before", "sent_at", "not_before"),
+        {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When its id was last handed to the queue: the sweep hands it again only after a while.
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -1,7 +1,8 @@
-"""Where accepted export jobs go to run: RQ when Redis is configured, this process otherwise.
+"""Where accepted jobs (exports, mails) go to run: RQ when Redis is configured, this process
+otherwise.
 
-Either way the export-job row is the source of truth; the queue only carries job ids, so a lost
-queue entry is found again by the sweep and nothing accepted is ever lost.
+Either way the job's row is the source of truth; the queue only carries ids, so a lost queue
+entry is found again by a sweep and nothing accepted is ever lost.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from core.settings import Settings
 
 log = logging.getLogger("app.queue")
 RQ_FUNCTION = "jobs.exports.run_export_job"
+RQ_MAIL_FUNCTION = "jobs.mail.send_mail_job"
 
 
 class JobQueue(Protocol):
@@ -35,7 +37,7 @@ class InProcessQueue:
 
 
 class RQQueue:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, function: str = RQ_FUNCTION) -> None:
         import redis
         from rq import Queue
 
@@ -44,6 +46,7 @@ class RQQueue:
             settings.redis_url, socket_timeout=2, socket_connect_timeout=settings.redis_timeout
         )
         self._queue = Queue(settings.rq_queue, connection=connection)
+        self._function = function
         self._timeout = max(600, settings.export_lease * 10)
 
     async def enqueue(self, job_id: str) -> bool:
@@ -51,7 +54,7 @@ class RQQueue:
         try:
             await asyncio.to_thread(
                 self._queue.enqueue,
-                RQ_FUNCTION,
+                self._function,
                 job_id,
                 meta=job_meta(),
                 job_timeout=self._timeout,
@@ -59,7 +62,7 @@ class RQQueue:
                 failure_ttl=86_400,
             )
         except Exception as exc:  # Redis down: the row stays QUEUED and is requeued
-            log.warning("could not enqueue export %s: %s", job_id, type(exc).__name__)
+            log.warning("could not enqueue %s %s: %s", self._function, job_id, type(exc).__name__)
             return False
         return True
 
@@ -75,5 +78,6 @@ def job_meta() -> dict[str, str]:
     return meta
 
 
-def open_queue(settings: Settings) -> JobQueue:
-    return RQQueue(settings) if settings.redis_url else InProcessQueue()
+def open_queue(settings: Settings, function: str = RQ_FUNCTION) -> JobQueue:
+    """The queue of one kind of job (`function`: what an RQ worker runs for each id)."""
+    return RQQueue(settings, function) if settings.redis_url else InProcessQueue()

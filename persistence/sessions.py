@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
@@ -15,6 +15,16 @@ from persistence.views import VIEW_COLUMNS, UserView
 async def open_session(session: AsyncSession, row: AuthSession) -> None:
     session.add(row)
     await session.flush()
+
+
+async def record_login(session: AsyncSession, user_id: int, at: datetime) -> None:
+    """`User.lastLoginAt`: not a user-visible write (no version bump, no cache invalidation)."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(last_login_at=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def get_with_user(session: AsyncSession, session_id: str) -> tuple[AuthSession, User] | None:
@@ -96,7 +106,12 @@ async def rotate(
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > now,
         )
-        .values(access_jti=access_jti, refresh_jti=refresh_jti, rotated_at=now)
+        .values(
+            access_jti=access_jti,
+            refresh_jti=refresh_jti,
+            previous_refresh_jti=used_refresh_jti,
+            rotated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     assert isinstance(result, CursorResult)
@@ -111,16 +126,42 @@ async def revoke_all(session: AsyncSession, user_id: int, *, now: datetime, reas
     await _revoke_where(session, AuthSession.user_id == user_id, now=now, reason=reason)
 
 
-async def _revoke_where(
-    session: AsyncSession, which: ColumnElement[bool], *, now: datetime, reason: str
+async def revoke_others(
+    session: AsyncSession, user_id: int, *, keep: str, now: datetime, reason: str
 ) -> None:
-    """Revoke the live sessions `which` selects; revoked ones keep their first reason."""
-    await session.execute(
+    """Revoke every live session of a user but `keep` (the caller's)."""
+    await _revoke_where(
+        session, AuthSession.user_id == user_id, AuthSession.id != keep, now=now, reason=reason
+    )
+
+
+async def revoke_own(
+    session: AsyncSession, session_id: str, user_id: int, *, now: datetime, reason: str
+) -> bool:
+    """Revoke one live session of `user_id`; False when it is not theirs or not live."""
+    ended = await _revoke_where(
+        session,
+        AuthSession.id == session_id,
+        AuthSession.user_id == user_id,
+        AuthSession.expires_at > now,
+        now=now,
+        reason=reason,
+    )
+    return ended == 1
+
+
+async def _revoke_where(
+    session: AsyncSession, *where: ColumnElement[bool], now: datetime, reason: str
+) -> int:
+    """Revoke the unrevoked sessions matching `where`; how many."""
+    result = await session.execute(
         update(AuthSession)
-        .where(which, AuthSession.revoked_at.is_(None))
+        .where(*where, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 async def purge_ended(session: AsyncSession, *, before: datetime, limit: int) -> int:
@@ -139,3 +180,33 @@ async def purge_ended(session: AsyncSession, *, before: datetime, limit: int) ->
             .execution_options(synchronize_session=False)
         )
     return len(ids)
+
+
+async def live_of_user(session: AsyncSession, user_id: int, *, now: datetime) -> list[AuthSession]:
+    """A user's live sessions, newest first."""
+    rows = await session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .order_by(AuthSession.created_at.desc(), AuthSession.id)
+    )
+    return list(rows.all())
+
+
+async def touch(session: AsyncSession, session_id: str, *, now: datetime, every: float) -> None:
+    """Move `last_used_at` to `now` unless it moved less than `every` seconds ago."""
+    await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            or_(
+                AuthSession.last_used_at.is_(None),
+                AuthSession.last_used_at < now - timedelta(seconds=every),
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -21,7 +21,10 @@ from persistence.db import Database
 from persistence.user_listing import Position, UserQuery
 from persistence.views import VIEW_FIELDS, UserView
 
-_DATES = ("created_at", "updated_at", "deleted_at")
+_DATES = ("created_at", "updated_at", "deleted_at", "last_login_at")
+# Bumped whenever a view's fields change: entries an older release cached (without the new
+# fields) are then never read back.
+_FORMAT = "v2"
 
 
 def _data(user: UserView) -> dict[str, Any]:
@@ -151,4 +154,4 @@ class CachedUsers:
 
 
 def _full_key(generation: int, key: str) -> str:
-    return f"{USERS_NAMESPACE}:{generation}:{key}"
+    return f"{USERS_NAMESPACE}:{_FORMAT}:{generation}:{key}"

@@ -30,6 +30,8 @@ class UserView:
     updated_at: datetime
     deleted_at: datetime | None
     created_by: int | None
+    email_verified: bool
+    last_login_at: datetime | None
 
     @property
     def etag(self) -> str:

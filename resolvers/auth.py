@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import metrics, tokens
 from core.errors import AppError, ErrorCode
+from core.settings import Settings
 from core.validation import normalise_email
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
@@ -19,6 +21,7 @@ from resolvers.access import shown_to
 from resolvers.accounts import check_new_account, create_account
 from resolvers.audit import security_event
 from resolvers.deps import Caller, Services
+from resolvers.email_verification import send_verification
 from resolvers.limits import limit_client
 from resolvers.signin import sign_in_attempt
 
@@ -56,7 +59,7 @@ async def _registered(
         security_event(caller, "forbidden", action="register-admin")
         raise AppError(ErrorCode.FORBIDDEN, "Only an admin can create admin accounts")
     try:
-        return await create_account(
+        user = await create_account(
             services,
             name=name,
             email=email,
@@ -72,6 +75,8 @@ async def _registered(
         if existing is None:
             raise
         return await _replay_registration(services, caller, existing, password, role)
+    await send_verification(services, user)
+    return user
 
 
 async def _replay_registration(
@@ -101,6 +106,8 @@ async def login(services: Services, caller: Caller, *, email: str, password: str
         metrics.AUTH_EVENTS.labels("login_failed").inc()
         security_event(caller, "login_failed")
         raise AppError(ErrorCode.INVALID_CREDENTIALS)
+    if services.settings.require_verified_email and not user.email_verified:
+        raise AppError(ErrorCode.EMAIL_NOT_VERIFIED)
     metrics.AUTH_EVENTS.labels("login").inc()
     rehash = services.hasher.needs_rehash(user.password_hash)
     new_hash = await asyncio.to_thread(services.hasher.hash, password) if rehash else None
@@ -119,11 +126,16 @@ async def _open_session(
         fingerprint=_fingerprint(services, caller),
         created_at=now,
         expires_at=now + timedelta(seconds=settings.refresh_token_expires),
+        last_used_at=now,
+        ip_address=caller.ip[:45],
+        user_agent=caller.user_agent[:255] or None,
     )
     async with services.db.transaction() as session:
         if new_hash is not None:
             await users_repo.set_password_hash(session, user.id, new_hash)
+        await sessions_repo.record_login(session, user.id, now)
         await sessions_repo.open_session(session, row)
+    services.session_touches[row.id] = time.monotonic()  # last_used_at is now: no UPDATE soon
     return _issue(services, row, user.token_version)
 
 
@@ -149,7 +161,8 @@ async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> 
             refresh_jti=refresh_jti,
             now=now,
         )
-        reused = not won and row.revoked_at is None and row.expires_at > now
+        live = row.revoked_at is None and row.expires_at > now
+        reused = not won and live and not _just_rotated(settings, row, claims.jti, now)
         if reused:
             await sessions_repo.revoke(session, row.id, now=now, reason="reuse")
     if reused:
@@ -186,6 +199,22 @@ async def revoke_user_tokens(
     """Inside a caller's transaction: bump token_version and revoke all sessions of a user."""
     await users_repo.bump_token_version(session, user_id)
     await sessions_repo.revoke_all(session, user_id, now=services.clock.now(), reason=reason)
+
+
+def _just_rotated(settings: Settings, row: AuthSession, jti: str, now: datetime) -> bool:
+    """Whether `jti` is the refresh token rotated away less than REFRESH_REUSE_LEEWAY seconds
+    ago (or being rotated right now by a concurrent refresh): a second tab, not a replay."""
+    leeway = settings.refresh_reuse_leeway
+    if leeway <= 0:
+        return False
+    if row.refresh_jti == jti:  # a concurrent refresh won the rotation after we read the row
+        return True
+    rotated = row.rotated_at
+    return (
+        row.previous_refresh_jti == jti
+        and rotated is not None
+        and now - rotated <= timedelta(seconds=leeway)
+    )
 
 
 def _check_user(user: User, token_version: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from core import tokens
 from core.errors import AppError, ErrorCode
 from persistence import sessions as sessions_repo
@@ -15,6 +17,27 @@ async def authenticate(services: Services, caller: Caller, authorization: str) -
         caller.principal, caller.user = await _verify(services, caller, authorization)
     except AppError as error:
         caller.auth_error = error
+        return
+    await touch_session(services, caller.principal.session_id, services.session_touches)
+
+
+# `lastUsedAt` moves at most once a minute per session: each process remembers when it last
+# wrote it, so a request costs a dict lookup, and one UPDATE a minute at most.
+TOUCH_EVERY = 60.0
+_REMEMBERED = 50_000
+
+
+async def touch_session(services: Services, session_id: str, touched: dict[str, float]) -> None:
+    """Record that a session was used, at most once a minute (see TOUCH_EVERY)."""
+    now = time.monotonic()
+    last = touched.get(session_id)
+    if last is not None and now - last < TOUCH_EVERY:
+        return
+    if len(touched) >= _REMEMBERED:
+        touched.clear()
+    touched[session_id] = now
+    async with services.db.transaction() as session:
+        await sessions_repo.touch(session, session_id, now=services.clock.now(), every=TOUCH_EVERY)
 
 
 async def _verify(

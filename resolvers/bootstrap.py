@@ -11,7 +11,8 @@ from core.settings import Settings
 from persistence.cache import open_cache
 from persistence.db import Database
 from persistence.export_storage import open_storage
-from persistence.queue import open_queue
+from persistence.mail import open_sender
+from persistence.queue import RQ_MAIL_FUNCTION, open_queue
 from persistence.ratelimit import RateLimiter
 from persistence.redis import open_redis
 from resolvers.deps import Services
@@ -35,6 +36,8 @@ async def bootstrap(settings: Settings) -> AsyncIterator[Services]:
             cache=open_cache(redis),
             queue=open_queue(settings),
             exports=open_storage(settings, db),
+            mail_queue=open_queue(settings, RQ_MAIL_FUNCTION),
+            mail_sender=open_sender(settings),
             redis=redis,
         )
     finally:

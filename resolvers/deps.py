@@ -13,6 +13,7 @@ from core.settings import Settings
 from persistence.cache import Cache
 from persistence.db import Database
 from persistence.export_storage import ExportStorage
+from persistence.mail import MailSender
 from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
 from persistence.views import UserView
@@ -66,5 +67,9 @@ class Services:
     cache: Cache
     queue: JobQueue
     exports: ExportStorage
+    mail_queue: JobQueue
+    mail_sender: MailSender
     redis: Redis | None = None
     clock: Clock = field(default_factory=SystemClock)
+    # When this process last wrote each session's `last_used_at` (resolvers.authn).
+    session_touches: dict[str, float] = field(default_factory=dict)

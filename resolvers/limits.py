@@ -17,10 +17,26 @@ Budget = tuple[str, str, str]  # scope, identity, limit spec
 
 async def limit_client(services: Services, caller: Caller, scope: str, spec: str) -> None:
     """Count one attempt of the caller's client; RATE_LIMITED with the seconds to wait when over."""
+    await limit_identity(services, caller, scope, client_key(caller.ip), spec)
+
+
+async def limit_identity(
+    services: Services, caller: Caller, scope: str, identity: str, spec: str
+) -> None:
+    """Count one attempt for `identity` (a client, an address); RATE_LIMITED when over."""
     limit = RateLimit.parse(spec)
-    retry_after = await services.limiter.hit(limit_key(scope, client_key(caller.ip)), limit)
+    retry_after = await services.limiter.hit(limit_key(scope, identity), limit)
     if retry_after is not None:
         raise rate_limited(caller, scope, limit, retry_after)
+
+
+async def limit_mail(services: Services, caller: Caller, scope: str, address: str) -> None:
+    """Mails asked for, per client and per address (known or not, alike)."""
+    settings = services.settings
+    await limit_client(services, caller, f"{scope}-ip", settings.mail_rate_limit_ip)
+    await limit_identity(
+        services, caller, f"{scope}-address", address, settings.mail_rate_limit_address
+    )
 
 
 async def hold_places(services: Services, caller: Caller, budgets: Sequence[Budget]) -> list[str]:

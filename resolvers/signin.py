@@ -22,8 +22,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from core.errors import AppError, ErrorCode
 from core.ratelimit import client_key
+from persistence import users as users_repo
 from persistence.models import User
+from resolvers.audit import security_event
 from resolvers.deps import Caller, Services
 from resolvers.limits import give_back, hold_places, limit_client
 
@@ -71,3 +74,19 @@ async def sign_in_attempt(
         raise
     if attempt.succeeded:
         await give_back(services, held)
+
+
+async def confirm_password(services: Services, caller: Caller, password: str, door: str) -> User:
+    """The caller's own row once `password` is theirs: a sign-in attempt with its budgets
+    (a wrong one is INVALID_CREDENTIALS and counts as a failed sign-in)."""
+    principal = caller.require_principal()
+    async with services.db.transaction() as session:
+        user = await users_repo.get(session, principal.user_id)
+    if user is None:
+        raise AppError(ErrorCode.TOKEN_REVOKED)
+    async with sign_in_attempt(services, caller, user.email) as attempt:
+        verified = await attempt.verify(user, password)
+    if not verified:
+        security_event(caller, "login_failed", door=door)
+        raise AppError(ErrorCode.INVALID_CREDENTIALS)
+    return user

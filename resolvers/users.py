@@ -16,7 +16,7 @@ from persistence import users as users_repo
 from persistence.user_listing import Position, UserQuery
 from persistence.users_cache import CachedUsers
 from persistence.views import UserView
-from resolvers import cursors
+from resolvers import cursors, email_verification
 from resolvers.access import all_shown_to, require_admin, shown_to
 from resolvers.accounts import create_account
 from resolvers.auth import revoke_user_tokens
@@ -128,14 +128,24 @@ async def _count_to(services: Services, query: UserQuery, after: Position) -> in
 
 
 async def create_user(
-    services: Services, caller: Caller, *, name: str, email: str, password: str, role: str = "user"
+    services: Services,
+    caller: Caller,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    role: str = "user",
+    send_verification: bool = True,
 ) -> UserView:
-    """An admin creates an account; `createdBy` records who."""
+    """An admin creates an account; `createdBy` records who. It is mailed a verification link
+    unless the admin says otherwise."""
     principal = require_admin(caller)
     check_role(role)
     row = await create_account(
         services, name=name, email=email, password=password, role=role, created_by=principal.user_id
     )
+    if send_verification:
+        await email_verification.send_verification(services, row)
     return shown_to(caller, UserView.of(row))
 
 

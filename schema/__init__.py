@@ -15,20 +15,22 @@ from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
 from schema.health import HealthQuery
+from schema.lifecycle import AccountMutation
 from schema.limits import QueryLimits, limits_rule
 from schema.prepared import PreparedOperations
 from schema.rules import OneCredentialFieldPerOperation
+from schema.sessions import SessionsMutation, SessionsQuery
 from schema.tracing import OperationSpan
 from schema.users import UsersMutation, UsersQuery
 
 
 @strawberry.type
-class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery):
+class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation, UsersMutation, ExportsMutation):
+class Mutation(AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation):
     pass
 
 

@@ -28,6 +28,9 @@ SDK_OPERATIONS = frozenset(
     {
         "Me", "User", "Users", "UsersAfter", "Health", "Register", "Login", "Refresh", "Logout",
         "LogoutAll", "CreateUser", "UpdateUser", "DeleteUser", "ExportUsers", "ExportJob",
+        "ChangePassword", "RequestPasswordReset", "ResetPassword", "RequestEmailVerification",
+        "VerifyEmail", "ChangeEmail", "MySessions", "UserSessions", "RevokeSession",
+        "RevokeUserSessions", "RestoreUser",
     }
 )  # fmt: skip
 TOOL_OPERATIONS = frozenset({"IntrospectionQuery"})

@@ -20,7 +20,18 @@ from core.errors import ErrorCode
 
 # Fields that check a secret or open a session: one per document, so aliases, fragments and
 # batching cannot turn one request into many password guesses.
-CREDENTIAL_FIELDS = frozenset({"login", "register", "refresh"})
+CREDENTIAL_FIELDS = frozenset(
+    {
+        "login",
+        "register",
+        "refresh",
+        "changePassword",
+        "changeEmail",
+        "requestPasswordReset",
+        "resetPassword",
+        "verifyEmail",
+    }
+)
 
 
 def credential_fields(document: DocumentNode) -> int:

@@ -89,6 +89,9 @@ class CreateUserInput:
     email: str
     password: str
     role: Role | None = Role.USER
+    send_verification_email: bool = strawberry.field(
+        default=True, description="Mail the new account a link to verify its address."
+    )
 
 
 @strawberry.input
@@ -158,6 +161,7 @@ class UsersMutation:
             email=input.email,
             password=input.password,
             role=(input.role or Role.USER).value,
+            send_verification=input.send_verification_email,
         )
         return UserType.from_view(row)
 

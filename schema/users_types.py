@@ -26,6 +26,8 @@ class UserType:
     etag: str
     created_at: datetime
     updated_at: datetime
+    email_verified: bool
+    last_login_at: datetime | None
     created_by_id: strawberry.Private[int | None]
     deleted_at: datetime | None = strawberry.field(
         description="Admins only; null for everybody else."
@@ -43,6 +45,8 @@ class UserType:
             etag=view.etag,
             created_at=view.created_at,
             updated_at=view.updated_at,
+            email_verified=view.email_verified,
+            last_login_at=view.last_login_at,
             deleted_at=view.deleted_at,
             created_by_id=view.created_by,
         )

@@ -1,5 +1,5 @@
-"""Background work of the API process: the export sweep, the purge of ended sessions, and the
-in-process export worker."""
+"""Background work of the API process: the export and mail sweeps, the purge of ended sessions,
+and the in-process export worker and mail sender."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from core.errors import AppError
 from persistence.queue import InProcessQueue
 from resolvers.deps import Services
 from resolvers.exports import run_export, sweep
+from resolvers.mail import deliver, sweep_mail
 from resolvers.retention import purge_ended_sessions
 
 log = logging.getLogger("app.background")
@@ -27,6 +28,7 @@ async def _sweep_forever(services: Services) -> None:
     purge_due = 0.0
     while True:
         await _guarded("export sweep", sweep(services))
+        await _guarded("mail sweep", sweep_mail(services))
         if time.monotonic() >= purge_due and await _guarded(
             "session purge", purge_ended_sessions(services)
         ):
@@ -56,12 +58,22 @@ async def _drain(services: Services, queue: InProcessQueue) -> None:
             log.exception("in-process export %s crashed", job_id)
 
 
+async def _send_mail(services: Services, queue: InProcessQueue) -> None:
+    while True:
+        mail_id = await queue.pending.get()
+        await _guarded(f"mail {mail_id}", deliver(services, mail_id))
+
+
 @contextlib.asynccontextmanager
 async def background(services: Services) -> AsyncIterator[None]:
     """Run the sweeps (and the in-process worker without Redis) for the lifetime of the app."""
     tasks = [asyncio.create_task(_sweep_forever(services), name="export-sweep")]
     if isinstance(services.queue, InProcessQueue):
         tasks.append(asyncio.create_task(_drain(services, services.queue), name="export-worker"))
+    if isinstance(services.mail_queue, InProcessQueue):
+        tasks.append(
+            asyncio.create_task(_send_mail(services, services.mail_queue), name="mail-sender")
+        )
     try:
         yield
     finally:

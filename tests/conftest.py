@@ -138,17 +138,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings for one test on one backend, on a database with nothing in it."""
-    export_dir = str(tmp_path / "exports")
+    folders = {"export_dir": str(tmp_path / "exports"), "mail_outbox_dir": str(tmp_path / "outbox")}
     if backend == "embedded":
         template: Path = request.getfixturevalue("sqlite_template")
         db_file = tmp_path / "app.db"
         shutil.copy(template, db_file)
-        yield base_settings(database_url=f"sqlite:///{db_file}", export_dir=export_dir)
+        yield base_settings(database_url=f"sqlite:///{db_file}", **folders)
         return
     database_url, redis_url = request.getfixturevalue("mysql_database")
     _wipe_mysql(database_url)
     _flush_redis(redis_url)
-    yield base_settings(database_url=database_url, redis_url=redis_url, export_dir=export_dir)
+    yield base_settings(database_url=database_url, redis_url=redis_url, **folders)
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, MetaData, String, Table, create_engine, inspect, text
+from sqlalchemy import Column, MetaData, String, Table, column, create_engine, inspect, text
+from sqlalchemy import table as sa_table
 
 from persistence.db import sync_url
 from persistence.migrate import downgrade, upgrade
@@ -121,7 +122,8 @@ def insert_users(database_url: str, emails: dict[int, str]) -> None:
         for user_id, email in emails.items()
     ]
     with engine.begin() as conn:
-        conn.execute(Base.metadata.tables["users"].insert(), rows)
+        # The columns of revision 0004, not the models' (later revisions add more).
+        conn.execute(sa_table("users", *(column(name) for name in rows[0])).insert(), rows)
     engine.dispose()
 
 
@@ -185,7 +187,7 @@ def test_email_migration_stops_on_collisions_and_names_the_accounts(fresh_url: s
     upgrade(fresh_url, "0004")
     insert_users(fresh_url, before)
     with pytest.raises(Exception, match="4 accounts would share one email") as caught:
-        upgrade(fresh_url)
+        upgrade(fresh_url, "0005")
     line = str(caught.value)
     assert "\n" not in line  # `manage.py migrate` prints the first line only
     for user_id in (1, 2, 3, 4):
@@ -193,3 +195,32 @@ def test_email_migration_stops_on_collisions_and_names_the_accounts(fresh_url: s
     assert "id 5" not in line and "nothing was changed" in line
     unchanged = "utf8mb4_unicode_ci" if is_mysql(fresh_url) else None
     assert stored(fresh_url) == ("0004", before, unchanged)
+
+
+# --- 0007: the account lifecycle ---------------------------------------------------------------
+
+
+def names_in_order(database_url: str) -> list[str]:
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        names = [str(row[0]) for row in conn.execute(text("SELECT name FROM users ORDER BY name"))]
+    engine.dispose()
+    return names
+
+
+def test_lifecycle_migration_keeps_existing_rows_and_the_name_order(fresh_url: str) -> None:
+    upgrade(fresh_url, "0005")
+    insert_users(fresh_url, {1: "b@example.com", 2: "a@example.com"})
+    engine = create_engine(sync_url(fresh_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET name = 'bob' WHERE id = 1"))
+        conn.execute(text("UPDATE users SET name = 'Alice' WHERE id = 2"))
+    engine.dispose()
+    for step in (upgrade, lambda url: downgrade(url, "0005"), upgrade):
+        step(fresh_url)
+        assert names_in_order(fresh_url) == ["Alice", "bob"]  # still case-insensitive
+    engine = create_engine(sync_url(fresh_url))
+    with engine.connect() as conn:
+        verified = conn.execute(text("SELECT email_verified FROM users")).scalars().all()
+    engine.dispose()
+    assert [bool(v) for v in verified] == [False, False]

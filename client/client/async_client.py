@@ -25,6 +25,7 @@ from client.core import (
     rest_filter,
 )
 from client.errors import TokenExpired
+from client.lifecycle import AsyncAccountMethods
 from client.models import (
     ExportJob,
     Health,
@@ -40,15 +41,14 @@ from client.models import (
 T = TypeVar("T")
 
 
-class AsyncAPIClient(TokenHolder):
+class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
     """An asyncio client of the accounts API; see `APIClient` for the behaviour of each method.
 
         async with AsyncAPIClient("http://localhost:8000") as api:
             await api.login("admin@example.com", "secret123")
             print(await api.get_current_user())
 
-    `transport` is any async httpx transport, e.g. `httpx.ASGITransport(app=app)` to call an
-    ASGI app in process.
+    `transport`: any async httpx transport (`httpx.ASGITransport(app=app)`: an app in process).
     """
 
     def __init__(

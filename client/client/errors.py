@@ -11,6 +11,7 @@ SDKError                      anything this package raises
 │   │   ├── TokenRevoked            TOKEN_REVOKED
 │   │   └── TokenContextMismatch    TOKEN_CONTEXT_MISMATCH
 │   ├── Forbidden             FORBIDDEN
+│   │   └── EmailNotVerified  EMAIL_NOT_VERIFIED (REQUIRE_VERIFIED_EMAIL and an unverified address)
 │   ├── NotFound              NOT_FOUND
 │   │   └── UserNotFound      USER_NOT_FOUND
 │   ├── EmailExists           EMAIL_EXISTS
@@ -95,6 +96,10 @@ class TokenContextMismatch(AuthenticationError):
 
 class Forbidden(APIError):
     code = "FORBIDDEN"
+
+
+class EmailNotVerified(Forbidden):
+    code = "EMAIL_NOT_VERIFIED"
 
 
 class NotFound(APIError):
@@ -186,6 +191,7 @@ _BY_CODE: dict[str, type[APIError]] = {
         TokenRevoked,
         TokenContextMismatch,
         Forbidden,
+        EmailNotVerified,
         NotFound,
         UserNotFound,
         EmailExists,

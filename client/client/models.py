@@ -56,6 +56,18 @@ class User(TypedDict):
     updated_at: str
     deleted_at: str | None  # admins only
     created_by: int | None  # the id of the account that created this one
+    email_verified: bool
+    last_login_at: str | None
+
+
+class Session(TypedDict):
+    id: str
+    created_at: str
+    last_used_at: str | None  # moves at most once a minute
+    expires_at: str
+    ip_address: str | None  # as seen at login
+    user_agent: str | None
+    current: bool  # the session of this client's token
 
 
 class TokenPair(TypedDict):
@@ -113,7 +125,24 @@ def user_from(data: dict[str, Any]) -> User:
         updated_at=data["updatedAt"],
         deleted_at=data.get("deletedAt"),
         created_by=int(creator["id"]) if creator else None,
+        email_verified=bool(data.get("emailVerified", False)),
+        last_login_at=data.get("lastLoginAt"),
     )
+
+
+def sessions_from(data: list[dict[str, Any]]) -> list[Session]:
+    return [
+        Session(
+            id=item["id"],
+            created_at=item["createdAt"],
+            last_used_at=item.get("lastUsedAt"),
+            expires_at=item["expiresAt"],
+            ip_address=item.get("ipAddress"),
+            user_agent=item.get("userAgent"),
+            current=item["current"],
+        )
+        for item in data
+    ]
 
 
 def tokens_from(data: dict[str, Any]) -> TokenPair:

@@ -7,7 +7,7 @@ from gql import GraphQLRequest
 USER_FIELDS = """
 fragment UserFields on User {
   id name email role isActive version etag createdAt updatedAt deletedAt
-  createdBy { id }
+  emailVerified lastLoginAt createdBy { id }
 }
 """
 PAIR_FIELDS = """
@@ -105,6 +105,47 @@ EXPORT_JOB = _document(
     "query ExportJob($id: ID!) { exportJob(id: $id) { ...JobFields } }", JOB_FIELDS
 )
 
+
+# The account lifecycle
+SESSION_FIELDS = """
+fragment SessionFields on Session {
+  id createdAt lastUsedAt expiresAt ipAddress userAgent current
+}
+"""
+CHANGE_PASSWORD = _document(
+    "mutation ChangePassword($currentPassword: String!, $newPassword: String!) "
+    "{ changePassword(currentPassword: $currentPassword, newPassword: $newPassword) }"
+)
+REQUEST_PASSWORD_RESET = _document(
+    "mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }"
+)
+RESET_PASSWORD = _document(
+    "mutation ResetPassword($token: String!, $newPassword: String!) "
+    "{ resetPassword(token: $token, newPassword: $newPassword) }"
+)
+REQUEST_EMAIL_VERIFICATION = _document(
+    "mutation RequestEmailVerification { requestEmailVerification }"
+)
+VERIFY_EMAIL = _document(
+    "mutation VerifyEmail($token: String!) { verifyEmail(token: $token) { ...UserFields } }",
+    USER_FIELDS,
+)
+CHANGE_EMAIL = _document(
+    "mutation ChangeEmail($password: String!, $newEmail: String!) "
+    "{ changeEmail(password: $password, newEmail: $newEmail) }"
+)
+MY_SESSIONS = _document("query MySessions { mySessions { ...SessionFields } }", SESSION_FIELDS)
+USER_SESSIONS = _document(
+    "query UserSessions($userId: ID!) { userSessions(userId: $userId) { ...SessionFields } }",
+    SESSION_FIELDS,
+)
+REVOKE_SESSION = _document("mutation RevokeSession($id: ID!) { revokeSession(id: $id) }")
+REVOKE_USER_SESSIONS = _document(
+    "mutation RevokeUserSessions($userId: ID!) { revokeUserSessions(userId: $userId) }"
+)
+RESTORE_USER = _document(
+    "mutation RestoreUser($id: ID!) { restoreUser(id: $id) { ...UserFields } }", USER_FIELDS
+)
 ALL = (
     ME,
     USER,
@@ -121,4 +162,15 @@ ALL = (
     DELETE_USER,
     EXPORT_USERS,
     EXPORT_JOB,
+    CHANGE_PASSWORD,
+    REQUEST_PASSWORD_RESET,
+    RESET_PASSWORD,
+    REQUEST_EMAIL_VERIFICATION,
+    VERIFY_EMAIL,
+    CHANGE_EMAIL,
+    MY_SESSIONS,
+    USER_SESSIONS,
+    REVOKE_SESSION,
+    REVOKE_USER_SESSIONS,
+    RESTORE_USER,
 )

@@ -25,6 +25,7 @@ from client.core import (
     rest_filter,
 )
 from client.errors import TokenExpired
+from client.lifecycle import AccountMethods
 from client.models import (
     ExportJob,
     Health,
@@ -40,7 +41,7 @@ from client.models import (
 T = TypeVar("T")
 
 
-class APIClient(TokenHolder):
+class APIClient(AccountMethods, TokenHolder):
     """A blocking client of the accounts API; it keeps the token pair of its last login.
 
         api = APIClient("http://localhost:8000")
