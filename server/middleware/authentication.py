@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from resolvers.authn import authenticate
 from resolvers.deps import Caller, Services
+from server.middleware.http_only import HTTPMiddleware
 from server.middleware.request_id import request_id_of
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -41,15 +42,12 @@ def _is_trusted(address: str, trusted: tuple[IPNetwork, ...]) -> bool:
     return any(ip in network for network in trusted)
 
 
-class AuthenticationMiddleware:
+class AuthenticationMiddleware(HTTPMiddleware):
     def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str]) -> None:
-        self.app = app
+        super().__init__(app)
         self.trusted = parse_networks(trusted_proxies)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         caller = Caller(
             request_id=request_id_of(scope),

@@ -8,6 +8,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import metrics
+from server.middleware.http_only import HTTPMiddleware
 from server.tracing import name_http_span, request_span
 
 log = logging.getLogger("app.access")
@@ -20,15 +21,12 @@ def route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else "<unmatched>"
 
 
-class ObservabilityMiddleware:
+class ObservabilityMiddleware(HTTPMiddleware):
     def __init__(self, app: ASGIApp, tracing: bool = False) -> None:
-        self.app = app
+        super().__init__(app)
         self.tracing = tracing
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
         span = request_span() if self.tracing else None  # before the app changes the current one

@@ -6,9 +6,10 @@ import re
 import uuid
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from core.request_context import REQUEST_ID
+from server.middleware.http_only import HTTPMiddleware
 
 _SAFE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -17,14 +18,8 @@ def request_id_of(scope: Scope) -> str:
     return str(scope.get("state", {}).get("request_id", "-"))
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestIdMiddleware(HTTPMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = given if _SAFE.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id

@@ -11,6 +11,8 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.middleware.http_only import HTTPMiddleware
+
 _BASE = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -22,18 +24,15 @@ _BASE = {
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HTTPMiddleware):
     def __init__(self, app: ASGIApp, *, hsts: bool, cacheable: tuple[str, ...] = ()) -> None:
-        self.app = app
+        super().__init__(app)
         self.cacheable = cacheable
         self.headers = dict(_BASE)
         if hsts:
             self.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         private = not str(scope.get("path", "")).startswith(self.cacheable)
 
         async def send_with_headers(message: Message) -> None:

@@ -10,22 +10,17 @@ from __future__ import annotations
 import logging
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from server.error_handlers import unexpected_error
+from server.middleware.http_only import HTTPMiddleware
 from server.middleware.request_id import request_id_of
 
 log = logging.getLogger("app.errors")
 
 
-class UnexpectedErrorMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class UnexpectedErrorMiddleware(HTTPMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message: Message) -> None:
