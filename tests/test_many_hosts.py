@@ -50,6 +50,9 @@ def host_env(settings: Settings, folder: Path) -> dict[str, str]:
         "EXPORT_DIR": str(folder / "exports"),
         "LOGIN_RATE_LIMIT_ACCOUNT": f"{ACCOUNT_BUDGET}/minute",
         "SHUTDOWN_DRAIN_SECONDS": "0",
+        # Each host's worker serves its own /metrics; on one machine, each on a port of its own.
+        "WORKER_METRICS_PORT": str(free_port()),
+        "PROMETHEUS_MULTIPROC_DIR": str(folder / "worker-metrics"),
     }
 
 
