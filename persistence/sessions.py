@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
@@ -194,19 +194,3 @@ async def live_of_user(session: AsyncSession, user_id: int, *, now: datetime) ->
         .order_by(AuthSession.created_at.desc(), AuthSession.id)
     )
     return list(rows.all())
-
-
-async def touch(session: AsyncSession, session_id: str, *, now: datetime, every: float) -> None:
-    """Move `last_used_at` to `now` unless it moved less than `every` seconds ago."""
-    await session.execute(
-        update(AuthSession)
-        .where(
-            AuthSession.id == session_id,
-            or_(
-                AuthSession.last_used_at.is_(None),
-                AuthSession.last_used_at < now - timedelta(seconds=every),
-            ),
-        )
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )

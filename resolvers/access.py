@@ -1,5 +1,6 @@
-"""Who may do and see what: the admin gate of the admin operations, and which user fields a
-caller may see. Both transports answer with what these return, so the rule is written once."""
+"""Who may do and see what: the admin gate of the admin operations, the credential operations
+an API key may not call, and which user fields a caller may see. Both transports answer with
+what these return, so the rule is written once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ def require_admin(caller: Caller) -> Principal:
     if not principal.is_admin:
         security_event(caller, "forbidden", action="admin")
         raise AppError(ErrorCode.FORBIDDEN, "Admin role required")
+    return principal
+
+
+def forbid_api_key(caller: Caller) -> Principal:
+    """The caller's principal unless it signed in with an API key: a key cannot manage
+    credentials (password, e-mail, second factor, API keys, sessions; contract section 6), so
+    a leaked key cannot be turned into a lasting hold on the account. FORBIDDEN otherwise."""
+    principal = caller.require_principal()
+    if principal.api_key_id is not None:
+        security_event(caller, "forbidden", action="credentials-with-api-key")
+        raise AppError(ErrorCode.FORBIDDEN, "An API key cannot manage credentials")
     return principal
 
 

@@ -17,7 +17,7 @@ from persistence import sessions as sessions_repo
 from persistence import users as users_repo
 from persistence.models import AuthSession, User
 from persistence.views import UserView
-from resolvers.access import shown_to
+from resolvers.access import forbid_api_key, shown_to
 from resolvers.accounts import check_new_account, create_account
 from resolvers.audit import security_event
 from resolvers.deps import Caller, Services
@@ -176,8 +176,9 @@ async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> 
 
 
 async def logout(services: Services, caller: Caller) -> bool:
-    """Revoke the caller's session: its access and refresh tokens both stop working."""
-    principal = caller.require_principal()
+    """Revoke the caller's session: its access and refresh tokens both stop working. An API key
+    has no session to end (and ends with `revokeApiKey`, from a session): FORBIDDEN."""
+    principal = forbid_api_key(caller)
     async with services.db.transaction() as session:
         await sessions_repo.revoke(
             session, principal.session_id, now=services.clock.now(), reason="logout"
@@ -186,8 +187,8 @@ async def logout(services: Services, caller: Caller) -> bool:
 
 
 async def logout_all(services: Services, caller: Caller) -> bool:
-    """Revoke every session of the caller, on every device."""
-    principal = caller.require_principal()
+    """Revoke every session of the caller, on every device (from a session, not an API key)."""
+    principal = forbid_api_key(caller)
     async with services.db.transaction() as session:
         await revoke_user_tokens(services, session, principal.user_id, reason="logout-all")
     return True

@@ -28,7 +28,8 @@ class Principal:
 
     user_id: int
     role: str
-    session_id: str
+    session_id: str  # "" for an API key, which has no session
+    api_key_id: int | None = None  # set when the caller signed in with an API key
 
     @property
     def is_admin(self) -> bool:
@@ -73,3 +74,5 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     # When this process last wrote each session's `last_used_at` (resolvers.authn).
     session_touches: dict[str, float] = field(default_factory=dict)
+    # The same for API keys, by key id.
+    api_key_touches: dict[int, float] = field(default_factory=dict)

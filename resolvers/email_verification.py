@@ -13,7 +13,7 @@ from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from persistence.views import UserView
-from resolvers.access import shown_to
+from resolvers.access import forbid_api_key, shown_to
 from resolvers.deps import Caller, Services
 from resolvers.limits import limit_mail
 from resolvers.mail import queue_mail, send_queued
@@ -31,7 +31,7 @@ async def send_verification(services: Services, user: User) -> None:
 
 async def request_email_verification(services: Services, caller: Caller) -> bool:
     """Mail the caller a new link (the older one stops working); rate limited."""
-    principal = caller.require_principal()
+    principal = forbid_api_key(caller)
     async with services.db.transaction() as session:
         user = await users_repo.get(session, principal.user_id)
     if user is None:
@@ -79,6 +79,7 @@ async def change_email(
 ) -> bool:
     """Check the password (a sign-in attempt) and mail a verification link to `new_email`; the
     address changes when the link is followed."""
+    forbid_api_key(caller)
     new_email = normalise_email(new_email)
     problems = Problems()
     check_email(problems, new_email)

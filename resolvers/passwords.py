@@ -15,6 +15,7 @@ from core.validation import check_email, normalise_email
 from persistence import account_tokens
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
+from resolvers.access import forbid_api_key
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Services
 from resolvers.limits import limit_client, limit_mail
@@ -34,7 +35,7 @@ async def change_password(
 ) -> bool:
     """Check the current password (a sign-in attempt), set the new one and end every other
     session of the caller; the calling session goes on."""
-    principal = caller.require_principal()
+    principal = forbid_api_key(caller)
     check_new_password(services, new_password)
     user = await confirm_password(services, caller, current_password, "change-password")
     new_hash = await asyncio.to_thread(services.hasher.hash, new_password)

@@ -9,7 +9,7 @@ from core.errors import AppError, ErrorCode
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
 from persistence.models import AuthSession
-from resolvers.access import require_admin
+from resolvers.access import forbid_api_key, require_admin
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Services
 
@@ -38,20 +38,22 @@ class SessionView:
 
 
 async def my_sessions(services: Services, caller: Caller) -> list[SessionView]:
-    """The caller's live sessions, newest first."""
-    principal = caller.require_principal()
+    """The caller's live sessions, newest first (not to an API key: sessions are credentials,
+    and their list is where a person sees and ends them)."""
+    principal = forbid_api_key(caller)
     return await _sessions_of(services, principal.user_id, principal.session_id)
 
 
 async def user_sessions(services: Services, caller: Caller, *, user_id: int) -> list[SessionView]:
-    """A user's live sessions, newest first (admins)."""
+    """A user's live sessions, newest first (admins, signed in with a session)."""
     principal = require_admin(caller)
+    forbid_api_key(caller)
     return await _sessions_of(services, user_id, principal.session_id)
 
 
 async def revoke_session(services: Services, caller: Caller, *, session_id: str) -> bool:
     """End one of the caller's own sessions; another user's id is NOT_FOUND."""
-    principal = caller.require_principal()
+    principal = forbid_api_key(caller)
     async with services.db.transaction() as session:
         ended = await sessions_repo.revoke_own(
             session, session_id, principal.user_id, now=services.clock.now(), reason="revoked"
@@ -64,6 +66,7 @@ async def revoke_session(services: Services, caller: Caller, *, session_id: str)
 async def revoke_user_sessions(services: Services, caller: Caller, *, user_id: int) -> bool:
     """End every session of a user (admins): their tokens stop working at once."""
     require_admin(caller)
+    forbid_api_key(caller)
     async with services.db.transaction() as session:
         if await users_repo.get(session, user_id, include_deleted=True) is None:
             raise AppError(ErrorCode.USER_NOT_FOUND)

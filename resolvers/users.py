@@ -17,7 +17,7 @@ from persistence.user_listing import Position, UserQuery
 from persistence.users_cache import CachedUsers
 from persistence.views import UserView
 from resolvers import cursors, email_verification
-from resolvers.access import all_shown_to, require_admin, shown_to
+from resolvers.access import all_shown_to, forbid_api_key, require_admin, shown_to
 from resolvers.accounts import create_account
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Services
@@ -160,6 +160,8 @@ async def update_user(
     """Apply `changes` if `if_match` (when given) is current and an active admin remains;
     nothing is written otherwise."""
     require_admin(caller)
+    if changes.password is not None or changes.email is not None:
+        forbid_api_key(caller)  # else an admin's key could set its own account's password
     target = parse_user_id(user_id)
     expected = parse_if_match(if_match, target)
     values = await validated_values(services, changes)

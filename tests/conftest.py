@@ -306,11 +306,17 @@ def seed_accounts(settings: Settings) -> None:
 
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.")
+API_KEY = re.compile(r"agk_[A-Za-z0-9_-]{20,}")
 
 
 def leaks_a_secret(line: str) -> bool:
     """Whether a log line carries a secret the tests use: a password, a key, a token, a hash."""
-    return TEST_SECRET in line or PASSWORD in line or bool(JWT.search(line)) or "$argon2" in line
+    return (
+        TEST_SECRET in line
+        or PASSWORD in line
+        or bool(JWT.search(line) or API_KEY.search(line))
+        or "$argon2" in line
+    )
 
 
 class _EveryLine(logging.Handler):
