@@ -3,6 +3,7 @@ directly, one request after another, against the bench database.
 
     python -m bench.cost me                      # CPU µs per request (median of 5 runs)
     python -m bench.cost me --callgrind          # instructions per request, under valgrind
+    python -m bench.cost me-key                  # `me` signed in with an API key
 
 CPU time on a shared machine moves by ±10 %; valgrind's instruction count does not (the same
 code and inputs give the same count), so a change worth a few per cent shows there first. The
@@ -42,6 +43,8 @@ REQUESTS: dict[str, tuple[str, str, bytes]] = {
     ),
     "rest-100": ("GET", "/users?per_page=100", b""),
 }
+# `me` signed in with an API key instead of a session's access token.
+REQUESTS["me-key"] = REQUESTS["me"]
 
 
 def product_env(database_url: str, redis_url: str) -> dict[str, str]:
@@ -162,9 +165,8 @@ def main() -> None:
         return
     settings = Settings.from_env(product_env(args.database_url, args.redis_url))
     admin = seed.create_admin(settings, UA)
-    runs = asyncio.run(
-        measure(args.kind, args.requests, args.runs, args.warmup, settings, admin.token)
-    )
+    token = seed.api_key_for(settings, admin, UA) if args.kind == "me-key" else admin.token
+    runs = asyncio.run(measure(args.kind, args.requests, args.runs, args.warmup, settings, token))
     micros = [round(r * 1e6) for r in runs]
     print(f"{args.kind}: {statistics.median(micros):,} µs CPU per request (runs: {micros})")
 

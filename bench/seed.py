@@ -167,3 +167,19 @@ def create_admin(settings: Settings, user_agent: str) -> Admin:
 
     user_id, token = asyncio.run(run())
     return Admin(user_id, ADMIN_EMAIL, password, token)
+
+
+def api_key_for(settings: Settings, admin: Admin, user_agent: str) -> str:
+    """A fresh API key of the bench admin, made through `resolvers.api_keys.create_api_key`
+    from the admin's session (seen as `create_admin` signed it in)."""
+    from resolvers.api_keys import create_api_key
+    from resolvers.authn import authenticate
+
+    async def run() -> str:
+        async with bootstrap(settings) as services:
+            caller = Caller(request_id="bench", ip="127.0.0.1", user_agent=user_agent)
+            await authenticate(services, caller, f"Bearer {admin.token}")
+            made = await create_api_key(services, caller, name="bench", expires_in_days=None)
+            return made.secret
+
+    return asyncio.run(run())

@@ -6,6 +6,8 @@
     api.login("admin@example.com", "secret123")
     print(api.get_current_user())
 
+    robot = APIClient("http://localhost:8000", api_key="agk_...")  # from create_api_key()
+
 Methods return plain dicts typed as the TypedDicts below, in the legacy REST shapes. Failures
 raise the exceptions of `client.errors`, whose docstring draws the tree.
 """
@@ -40,9 +42,11 @@ from client.errors import (
     VersionConflict,
 )
 from client.models import (
+    ApiKey,
     ExportJob,
     Health,
     ListParams,
+    NewApiKey,
     PageMeta,
     Session,
     TokenPair,
@@ -57,6 +61,7 @@ __all__ = [
     "USER_AGENT",
     "APIClient",
     "APIError",
+    "ApiKey",
     "AsyncAPIClient",
     "AuthenticationError",
     "EmailExists",
@@ -72,6 +77,7 @@ __all__ = [
     "ListParams",
     "MissingAuthHeader",
     "NetworkError",
+    "NewApiKey",
     "NotFound",
     "PageMeta",
     "PayloadTooLarge",

@@ -60,6 +60,7 @@ class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
         user_agent: str | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
+        api_key: str | None = None,
     ) -> None:
         self._core = ClientCore(
             base_url,
@@ -67,6 +68,7 @@ class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
             timeout=timeout,
             access_token=access_token,
             refresh_token=refresh_token,
+            api_key=api_key,
         )
         self._transport = HTTPXAsyncTransport(
             url=self._core.graphql_url, **self._core.http_options(transport)

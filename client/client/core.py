@@ -64,6 +64,7 @@ class ClientCore:
         timeout: float,
         access_token: str | None,
         refresh_token: str | None,
+        api_key: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.graphql_url = f"{self.base_url}/graphql"
@@ -72,6 +73,8 @@ class ClientCore:
         self.headers = {"User-Agent": user_agent or USER_AGENT}
         self.access_token = access_token
         self.refresh_token = refresh_token
+        # Sent when no session token is held; never refreshed (a key does not expire that way).
+        self.api_key = api_key
 
     def http_options(
         self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None
@@ -83,8 +86,9 @@ class ClientCore:
         return options
 
     def auth_headers(self, signed: bool) -> dict[str, str]:
-        if signed and self.access_token:
-            return {"Authorization": f"Bearer {self.access_token}"}
+        credential = self.access_token or self.api_key
+        if signed and credential:
+            return {"Authorization": f"Bearer {credential}"}
         return {}
 
     def store(self, pair: TokenPair) -> TokenPair:

@@ -1,4 +1,5 @@
-"""The account lifecycle in the SDK: passwords, e-mail addresses, sessions, restoring a user.
+"""The account lifecycle in the SDK: passwords, e-mail addresses, sessions, API keys, restoring
+a user.
 
 `AccountMethods` and `AsyncAccountMethods` hold the same methods for `APIClient` and
 `AsyncAPIClient`; each is one `Call` (built below) sent through the client's `_run`.
@@ -12,7 +13,7 @@ from typing import Any, TypeVar
 from client import models
 from client import operations as ops
 from client.core import Call
-from client.models import Session, User
+from client.models import ApiKey, NewApiKey, Session, User
 
 T = TypeVar("T")
 
@@ -67,6 +68,19 @@ def revoke_user_sessions(user_id: int | str) -> Call[bool]:
     return Call(ops.REVOKE_USER_SESSIONS, variables, "revokeUserSessions", _true)
 
 
+def my_api_keys() -> Call[list[ApiKey]]:
+    return Call(ops.MY_API_KEYS, {}, "myApiKeys", models.api_keys_from)
+
+
+def create_api_key(name: str, expires_in_days: int | None) -> Call[NewApiKey]:
+    variables = {"name": name, "expiresInDays": expires_in_days}
+    return Call(ops.CREATE_API_KEY, variables, "createApiKey", models.new_api_key_from)
+
+
+def revoke_api_key(key_id: int | str) -> Call[bool]:
+    return Call(ops.REVOKE_API_KEY, {"id": str(key_id)}, "revokeApiKey", _true)
+
+
 def restore_user(user_id: int | str) -> Call[User]:
     return Call(ops.RESTORE_USER, {"id": str(user_id)}, "restoreUser", models.user_from)
 
@@ -117,6 +131,19 @@ class AccountMethods:
         """Undo a soft delete (admins only)."""
         return self._run(restore_user(id))
 
+    def create_api_key(self, name: str, expires_in_days: int | None = None) -> NewApiKey:
+        """A new API key of mine (None: until revoked); keep its `secret`, shown only now, and
+        use it as `APIClient(base_url, api_key=secret)`. Needs a session (login()), not a key."""
+        return self._run(create_api_key(name, expires_in_days))
+
+    def list_api_keys(self) -> list[ApiKey]:
+        """My API keys (never their secrets), newest first."""
+        return self._run(my_api_keys())
+
+    def revoke_api_key(self, key_id: int | str) -> None:
+        """Revoke one of my keys (admins: anyone's); it stops working at once."""
+        self._run(revoke_api_key(key_id))
+
 
 class AsyncAccountMethods:
     """The asyncio client's lifecycle methods (the same as `AccountMethods`)."""
@@ -156,3 +183,12 @@ class AsyncAccountMethods:
 
     async def restore_user(self, id: int | str) -> User:
         return await self._run(restore_user(id))
+
+    async def create_api_key(self, name: str, expires_in_days: int | None = None) -> NewApiKey:
+        return await self._run(create_api_key(name, expires_in_days))
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        return await self._run(my_api_keys())
+
+    async def revoke_api_key(self, key_id: int | str) -> None:
+        await self._run(revoke_api_key(key_id))

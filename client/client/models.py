@@ -70,6 +70,20 @@ class Session(TypedDict):
     current: bool  # the session of this client's token
 
 
+class ApiKey(TypedDict):
+    id: str
+    name: str
+    prefix: str  # the secret's first characters (`agk_...`), to tell keys apart
+    created_at: str
+    last_used_at: str | None  # moves at most once a minute
+    expires_at: str | None  # None: until revoked
+
+
+class NewApiKey(TypedDict):
+    api_key: ApiKey
+    secret: str  # shown once: `APIClient(base_url, api_key=secret)`
+
+
 class TokenPair(TypedDict):
     access_token: str
     refresh_token: str
@@ -143,6 +157,25 @@ def sessions_from(data: list[dict[str, Any]]) -> list[Session]:
         )
         for item in data
     ]
+
+
+def api_key_from(data: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        id=data["id"],
+        name=data["name"],
+        prefix=data["prefix"],
+        created_at=data["createdAt"],
+        last_used_at=data.get("lastUsedAt"),
+        expires_at=data.get("expiresAt"),
+    )
+
+
+def api_keys_from(data: list[dict[str, Any]]) -> list[ApiKey]:
+    return [api_key_from(item) for item in data]
+
+
+def new_api_key_from(data: dict[str, Any]) -> NewApiKey:
+    return NewApiKey(api_key=api_key_from(data["apiKey"]), secret=data["secret"])
 
 
 def tokens_from(data: dict[str, Any]) -> TokenPair:

@@ -143,6 +143,17 @@ REVOKE_SESSION = _document("mutation RevokeSession($id: ID!) { revokeSession(id:
 REVOKE_USER_SESSIONS = _document(
     "mutation RevokeUserSessions($userId: ID!) { revokeUserSessions(userId: $userId) }"
 )
+API_KEY_FIELDS = """
+fragment ApiKeyFields on ApiKey { id name prefix createdAt lastUsedAt expiresAt }
+"""
+MY_API_KEYS = _document("query MyApiKeys { myApiKeys { ...ApiKeyFields } }", API_KEY_FIELDS)
+CREATE_API_KEY = _document(
+    "mutation CreateApiKey($name: String!, $expiresInDays: Int) "
+    "{ createApiKey(name: $name, expiresInDays: $expiresInDays) "
+    "{ secret apiKey { ...ApiKeyFields } } }",
+    API_KEY_FIELDS,
+)
+REVOKE_API_KEY = _document("mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) }")
 RESTORE_USER = _document(
     "mutation RestoreUser($id: ID!) { restoreUser(id: $id) { ...UserFields } }", USER_FIELDS
 )
@@ -173,4 +184,7 @@ ALL = (
     REVOKE_SESSION,
     REVOKE_USER_SESSIONS,
     RESTORE_USER,
+    MY_API_KEYS,
+    CREATE_API_KEY,
+    REVOKE_API_KEY,
 )

@@ -49,6 +49,8 @@ class APIClient(AccountMethods, TokenHolder):
         print(api.get_current_user())
 
     An access token that has expired is refreshed once, transparently, and the call retried.
+    A machine client (a cron job, CI) signs in with an API key instead of a password:
+    `APIClient(base_url, api_key="agk_...")` (keys are made with `create_api_key`).
     `transport` is any httpx transport (a mock, or one with proxies or retries). Close the client
     when done, or use it as a context manager.
     """
@@ -62,6 +64,7 @@ class APIClient(AccountMethods, TokenHolder):
         user_agent: str | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
+        api_key: str | None = None,
     ) -> None:
         self._core = ClientCore(
             base_url,
@@ -69,6 +72,7 @@ class APIClient(AccountMethods, TokenHolder):
             timeout=timeout,
             access_token=access_token,
             refresh_token=refresh_token,
+            api_key=api_key,
         )
         self._transport = HTTPXTransport(
             url=self._core.graphql_url, **self._core.http_options(transport)
