@@ -59,7 +59,13 @@ OPERATIONS = (
         "POST", "/auth/refresh", refresh, "Rotate this session's tokens",
         body=RefreshBody, returns="TokenPair", refusals=(401, 429),
     ),
-    Operation("POST", "/auth/logout", logout, "Revoke this session", "signed-in"),
-    Operation("POST", "/auth/logout-all", logout_all, "Revoke every session", "signed-in"),
+    Operation(
+        "POST", "/auth/logout", logout, "Revoke this session", "signed-in",
+        refusals=(403,), description="An API key has no session: 403 FORBIDDEN.",
+    ),
+    Operation(
+        "POST", "/auth/logout-all", logout_all, "Revoke every session", "signed-in",
+        refusals=(403,), description="Not with an API key: 403 FORBIDDEN.",
+    ),
     Operation("GET", "/auth/me", me, "The signed-in user", "signed-in", returns="User", headers=_ME),
 )  # fmt: skip

@@ -38,7 +38,13 @@ def openapi_document(operations: Iterable[Operation], *, version: str) -> dict[s
         "paths": paths,
         "components": {
             "schemas": COMPONENT_SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A session's access token, or an API key (`agk_...`)",
+                }
+            },
         },
     }
 
