@@ -138,7 +138,10 @@ def callgrind(kind: str, args: argparse.Namespace) -> int:
                 "--runs", "1", "--warmup", "20",
                 "--database-url", args.database_url, "--redis-url", args.redis_url,
             ]  # fmt: skip
-            subprocess.run(command, check=True, capture_output=True)
+            run = subprocess.run(command, capture_output=True, text=True)
+            if run.returncode != 0:  # say why: valgrind's own lines left out
+                said = [line for line in run.stderr.splitlines() if not line.startswith("==")]
+                raise SystemExit(f"{requests} requests under valgrind failed: {said[-5:]}")
             summary = re.search(r"^summary: (\d+)", out.read_text(), re.MULTILINE)
             if summary is None:
                 raise SystemExit("valgrind wrote no summary")
