@@ -69,7 +69,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Serving on {url}  (GraphQL: POST {url}/graphql)")
     if settings.graphiql:
         print(f"GraphiQL: open {url}/graphql in a browser")
-    print("Create an admin with: python manage.py create-admin --name NAME --email EMAIL")
+    print("No admin yet? python manage.py create-admin --name NAME --email EMAIL")
     if args.workers > 1:
         serve_workers(settings, args.host, args.port, args.workers)
     else:
