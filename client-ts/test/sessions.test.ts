@@ -7,6 +7,8 @@ import {
   EmailExists,
   Forbidden,
   InvalidCredentials,
+  PayloadTooLarge,
+  QueryTooComplex,
   MissingAuthHeader,
   NetworkError,
   TokenContextMismatch,
@@ -103,6 +105,15 @@ test("request sends a document of the caller's own, typed by its author", async 
   >;
   assert.deepEqual(await api.request(document), { me: { email: env.adminEmail, role: "ADMIN" } });
   assert.equal((await api.health()).status.length > 0, true);
+});
+
+test("the server's limits have their classes", async () => {
+  const api = await admin();
+  const deep = "query { me { createdBy { createdBy { createdBy { createdBy { createdBy { createdBy { createdBy { createdBy { createdBy { createdBy { id } } } } } } } } } } } }";
+  await assert.rejects(api.request(deep as TypedDocument<unknown, Record<string, never>>), QueryTooComplex);
+  const echo = "query Echo($text: String!) { me { id } }" as TypedDocument<unknown, { text: string }>;
+  await assert.rejects(api.request(echo, { text: "x".repeat(3 * 1024 * 1024) }), PayloadTooLarge);
+  await assert.rejects(api.request("query {" as TypedDocument<unknown, Record<string, never>>), ValidationError);
 });
 
 test("no answer is a NetworkError, never an APIError", async () => {
