@@ -4,6 +4,7 @@ import { MissingAuthHeader, NotFound, SDKError } from "./errors.js";
 import { downloadPath, exportOutcome, sleep, type ExportJob } from "./exports.js";
 import * as ops from "./generated/graphql.js";
 import { getText, postGraphQL, type Fetch } from "./http.js";
+import { sendPersisted, type GraphQLBody } from "./persisted.js";
 import { TokenKeeper, type Tokens } from "./tokens.js";
 
 export type User = ops.UserFieldsFragment;
@@ -28,6 +29,9 @@ export interface ClientOptions {
   refreshToken?: string | null;
   /** Called whenever the kept pair changes (login, refresh, logout), e.g. to save it. */
   onTokens?: (tokens: Tokens) => void;
+  /** Send each document's SHA-256 instead of its text once the server knows it (Apollo's
+   *  automatic persisted queries); default false. */
+  persistedQueries?: boolean;
 }
 
 export interface CallOptions {
@@ -59,6 +63,7 @@ export class AccountsClient {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly keeper: TokenKeeper;
+  private readonly persisted: boolean;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
@@ -67,6 +72,7 @@ export class AccountsClient {
     this.headers = { ...options.headers };
     if (options.userAgent !== undefined) this.headers["User-Agent"] = options.userAgent;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.persisted = options.persistedQueries ?? false;
     this.keeper = new TokenKeeper(
       { accessToken: options.accessToken ?? null, refreshToken: options.refreshToken ?? null },
       options.onTokens,
@@ -91,12 +97,13 @@ export class AccountsClient {
   /** Send a typed document; its `data`. Signed unless `signed: false`. */
   async request<R, V>(document: TypedDocument<R, V>, ...args: VariablesArgs<V, [CallOptions]>): Promise<R> {
     const [variables, options = {}] = args;
-    const attempt = async (token: string | null): Promise<R> =>
-      (await postGraphQL(
-        this.graphqlUrl,
-        { query: document, variables: variables ?? {} },
-        this.http(options.signed === false ? null : token, options.signal),
-      )) as R;
+    const attempt = async (token: string | null): Promise<R> => {
+      const post = (body: GraphQLBody) => postGraphQL(this.graphqlUrl, body, this.http(token, options.signal));
+      const data = this.persisted
+        ? await sendPersisted(document, variables ?? {}, post)
+        : await post({ query: document, variables: variables ?? {} });
+      return data as R;
+    };
     if (options.signed === false) return await attempt(null);
     return await this.keeper.signed(attempt, () => this.refresh().then(() => undefined));
   }

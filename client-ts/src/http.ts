@@ -1,6 +1,7 @@
 // The two kinds of HTTP call the client makes: a GraphQL POST and a file GET over REST.
 // Nothing here knows about tokens; failures come back as the errors of errors.ts.
 import { NetworkError, fromGraphQLErrors, fromRestError, type GraphQLErrorEntry } from "./errors.js";
+import type { GraphQLBody } from "./persisted.js";
 
 export type Fetch = typeof globalThis.fetch;
 
@@ -36,7 +37,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** POST one operation; its `data`, or the error its first GraphQL error names. */
 export async function postGraphQL(
   url: string,
-  body: { query: string; variables: unknown; operationName?: string },
+  body: GraphQLBody,
   options: HttpOptions,
 ): Promise<Record<string, unknown>> {
   const response = await send(

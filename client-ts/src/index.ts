@@ -13,5 +13,6 @@ export type {
 export type { TypedDocument, ResultOf, VariablesOf } from "./document.js";
 export type { ExportJob } from "./exports.js";
 export type { Tokens } from "./tokens.js";
+export { sha256Hex } from "./persisted.js";
 export * from "./errors.js";
 export * from "./generated/graphql.js";
