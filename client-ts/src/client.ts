@@ -105,7 +105,7 @@ export class AccountsClient {
       return data as R;
     };
     if (options.signed === false) return await attempt(null);
-    return await this.keeper.signed(attempt, () => this.refresh().then(() => undefined));
+    return await this.keeper.signed(attempt, this.refreshNow);
   }
 
   /**
@@ -129,7 +129,7 @@ export class AccountsClient {
    * other GraphQL clients (see README: Apollo, urql) that keep their tokens here.
    */
   async renewTokens(expiredAccessToken: string | null): Promise<void> {
-    await this.keeper.renew(expiredAccessToken, () => this.refresh().then(() => undefined));
+    await this.keeper.renew(expiredAccessToken, this.refreshNow);
   }
 
   // Sessions
@@ -244,20 +244,14 @@ export class AccountsClient {
     if (url.origin !== new URL(this.baseUrl).origin) {
       return await getText(url.href, this.http(null, options.signal));
     }
-    return await this.keeper.signed(
-      (token) => getText(url.href, this.http(token, options.signal)),
-      () => this.refresh().then(() => undefined),
-    );
+    return await this.signedText(url, options.signal);
   }
 
   /** The CSV of the matching users at once, over REST (`GET /admin/users/export`). */
   async adminExportUsers(filter: ops.UserFilter = {}, options: { signal?: AbortSignal } = {}): Promise<string> {
     const url = new URL(`${this.baseUrl}/admin/users/export`);
     for (const [key, value] of Object.entries(restFilter(filter))) url.searchParams.set(key, value);
-    return await this.keeper.signed(
-      (token) => getText(url.href, this.http(token, options.signal)),
-      () => this.refresh().then(() => undefined),
-    );
+    return await this.signedText(url, options.signal);
   }
 
   async health(): Promise<Health> {
@@ -310,6 +304,15 @@ export class AccountsClient {
   }
 
   // Plumbing
+
+  private readonly refreshNow = async (): Promise<void> => {
+    await this.refresh();
+  };
+
+  /** GET a REST file with the access token, renewed once if it expired. */
+  private async signedText(url: URL, signal: AbortSignal | undefined): Promise<string> {
+    return await this.keeper.signed((token) => getText(url.href, this.http(token, signal)), this.refreshNow);
+  }
 
   private http(token: string | null, signal: AbortSignal | undefined) {
     const headers = token === null ? this.headers : { ...this.headers, Authorization: `Bearer ${token}` };
