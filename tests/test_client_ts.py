@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -87,13 +88,15 @@ def servers(settings: Settings, backend: str) -> Iterator[tuple[str, str]]:
         for s in (settings, short)
     ]
     worker = rq_worker(settings, burst=False) if backend == "mysql" else None
+    if worker is not None and worker.stdout is not None:  # drained, so its log never blocks it
+        threading.Thread(target=worker.stdout.read, daemon=True).start()
     try:
         with serving(configs[0]) as url, serving(configs[1]) as short_url:
             yield url, short_url
     finally:
         if worker is not None:
             worker.terminate()
-            worker.communicate(timeout=30)
+            worker.wait(timeout=30)
 
 
 def test_client_ts_against_the_server(client_ts: Path, servers: tuple[str, str]) -> None:
