@@ -143,7 +143,7 @@ class Settings:
     # and the budgets of wrong codes per login ticket and per account.
     totp_issuer: str = var("accounts-graphql", "TOTP_ISSUER")
     mfa_rate_limit_ticket: str = var("5/5minutes", "MFA_RATE_LIMIT_TICKET")
-    mfa_rate_limit_account: str = var("10/15minutes", "MFA_RATE_LIMIT_ACCOUNT")
+    mfa_rate_limit_account: str = var("10/hour", "MFA_RATE_LIMIT_ACCOUNT")
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 

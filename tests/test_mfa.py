@@ -267,7 +267,7 @@ async def test_wrong_codes_spend_the_tickets_budget_then_the_accounts(
     assert exhausted["errors"][0]["extensions"]["details"]["retryAfter"] > 0
 
     second = await ticket_for(gql, alice.email)
-    for _ in range(5):  # MFA_RATE_LIMIT_ACCOUNT: 10/15minutes, over every ticket
+    for _ in range(5):  # MFA_RATE_LIMIT_ACCOUNT: 10/hour, over every ticket
         assert error_codes(await verify(gql, second, "aaaaa-aaaaa")) == ["INVALID_MFA_CODE"]
     fresh = await ticket_for(gql, alice.email)
     assert error_codes(await verify(gql, fresh, alice.code())) == ["RATE_LIMITED"]
