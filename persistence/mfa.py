@@ -139,3 +139,14 @@ async def use_ticket(session: AsyncSession, ticket_hash: str, now: datetime) -> 
         )
         .values(used_at=now),
     )
+
+
+async def purge_tickets(session: AsyncSession, *, before: datetime) -> int:
+    """Delete the tickets that expired before `before` (used or not); how many."""
+    result = await session.execute(
+        delete(MfaTicket)
+        .where(MfaTicket.expires_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount

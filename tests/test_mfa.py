@@ -212,6 +212,22 @@ async def test_a_ticket_expires_after_five_minutes(
     ok(await verify(gql, await ticket_for(gql, alice.email), alice.code()), "verifyMfa")
 
 
+async def test_the_sweep_deletes_expired_tickets_only(
+    accounts: Accounts, gql: GraphQLClient, alice: Authenticator
+) -> None:
+    from persistence.models import MfaTicket
+    from resolvers.retention import purge_ended_tickets
+
+    await ticket_for(gql, alice.email)
+    alice.clock.advance(5 * 60 + 1)
+    assert await purge_ended_tickets(accounts.services) == 1
+    live = await ticket_for(gql, alice.email)
+    assert await purge_ended_tickets(accounts.services) == 0
+    async with accounts.services.db.transaction() as session:
+        assert len(list(await session.scalars(select(MfaTicket)))) == 1
+    ok(await verify(gql, live, alice.code()), "verifyMfa")
+
+
 async def test_a_ticket_signs_in_only_its_own_account(
     accounts: Accounts, gql: GraphQLClient, clock: StepClock, alice: Authenticator
 ) -> None:
