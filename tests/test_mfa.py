@@ -81,6 +81,22 @@ async def test_enrollment_gives_a_secret_and_its_uri_and_confirming_turns_the_fa
     assert error_codes(again) == ["VALIDATION_ERROR"]  # on: disable it first
 
 
+async def test_turning_the_factor_on_ends_the_sessions_opened_with_the_password_alone(
+    accounts: Accounts, gql: GraphQLClient, clock: StepClock
+) -> None:
+    token = await accounts.token_for("bob@example.com")
+    other = await accounts.login("bob@example.com")
+    secret = ok(await gql(ENROLL, {"p": PASSWORD}, token), "enrollTotp")["secret"]
+    ok(await gql(CONFIRM, {"c": totp.code_at(secret, clock.now())}, token), "confirmTotp")
+    assert error_codes(await gql(ME, token=other["accessToken"])) == ["TOKEN_REVOKED"]
+    refreshed = await gql(
+        "mutation($r: String!) { refresh(refreshToken: $r) { accessToken } }",
+        {"r": other["refreshToken"]},
+    )
+    assert error_codes(refreshed) == ["TOKEN_REVOKED"]
+    assert ok(await gql(ME, token=token), "me")["mfaEnabled"] is True  # this one goes on
+
+
 async def test_enrolling_checks_the_password_as_a_sign_in_does(
     accounts: Accounts, gql: GraphQLClient, clock: StepClock
 ) -> None:
