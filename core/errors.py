@@ -28,6 +28,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    MFA_REQUIRED = "MFA_REQUIRED"
+    INVALID_MFA_CODE = "INVALID_MFA_CODE"
 
 
 # The one table that maps codes to REST statuses.
@@ -52,6 +54,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.MFA_REQUIRED: 401,
+    ErrorCode.INVALID_MFA_CODE: 401,
 }
 
 _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
@@ -75,6 +79,8 @@ _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "Too many requests",
     ErrorCode.SERVICE_UNAVAILABLE: "Service temporarily unavailable",
     ErrorCode.INTERNAL_ERROR: "Internal server error",
+    ErrorCode.MFA_REQUIRED: "Second factor required: send verifyMfa with the ticket in details",
+    ErrorCode.INVALID_MFA_CODE: "Invalid, used or expired second-factor code or ticket",
 }
 
 

@@ -139,6 +139,11 @@ class Settings:
     mail_rate_limit_address: str = var("3/hour", "MAIL_RATE_LIMIT_ADDRESS")
     mail_rate_limit_ip: str = var("20/hour", "MAIL_RATE_LIMIT_IP")
     refresh_reuse_leeway: int = var(0, "REFRESH_REUSE_LEEWAY", "integer")
+    # --- The TOTP second factor (README, "Second factor"): the issuer authenticator apps show,
+    # and the budgets of wrong codes per login ticket and per account.
+    totp_issuer: str = var("accounts-graphql", "TOTP_ISSUER")
+    mfa_rate_limit_ticket: str = var("5/5minutes", "MFA_RATE_LIMIT_TICKET")
+    mfa_rate_limit_account: str = var("10/hour", "MFA_RATE_LIMIT_ACCOUNT")
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 
@@ -185,6 +190,8 @@ class Settings:
             ("REFRESH_RATE_LIMIT_IP", self.refresh_rate_limit_ip),
             ("MAIL_RATE_LIMIT_ADDRESS", self.mail_rate_limit_address),
             ("MAIL_RATE_LIMIT_IP", self.mail_rate_limit_ip),
+            ("MFA_RATE_LIMIT_TICKET", self.mfa_rate_limit_ticket),
+            ("MFA_RATE_LIMIT_ACCOUNT", self.mfa_rate_limit_account),
         ):
             try:
                 RateLimit.parse(spec)

@@ -104,6 +104,8 @@ class User(Base):
     )
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Whether a confirmed TOTP factor guards sign-in (its row: `TotpFactor`).
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def etag(self) -> str:
@@ -254,3 +256,55 @@ class OutgoingMail(Base):
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class TotpFactor(Base):
+    """A user's TOTP authenticator: pending until confirmed, its secret sealed
+    (`core.secret_box`), and the last time step a code was accepted for, so a code (and any
+    older one) is refused afterwards by every worker."""
+
+    __tablename__ = "totp_factors"
+    __table_args__ = ({"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},)
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_sealed: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code of a user, kept as its keyed hash."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (
+        Index("ix_recovery_codes_user_id_code_hash", "user_id", "code_hash", unique=True),
+        {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MfaTicket(Base):
+    """The ticket a login answers MFA_REQUIRED with: single use, short-lived, kept as its hash,
+    bound to the client that passed the password and to the account's token version."""
+
+    __tablename__ = "mfa_tickets"
+    __table_args__ = (
+        Index("ix_mfa_tickets_user_id", "user_id"),
+        {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    ticket_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    token_version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

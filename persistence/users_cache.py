@@ -24,7 +24,7 @@ from persistence.views import VIEW_FIELDS, UserView
 _DATES = ("created_at", "updated_at", "deleted_at", "last_login_at")
 # Bumped whenever a view's fields change: entries an older release cached (without the new
 # fields) are then never read back.
-_FORMAT = "v2"
+_FORMAT = "v3"
 
 
 def _data(user: UserView) -> dict[str, Any]:

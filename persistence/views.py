@@ -32,6 +32,7 @@ class UserView:
     created_by: int | None
     email_verified: bool
     last_login_at: datetime | None
+    mfa_enabled: bool
 
     @property
     def etag(self) -> str:

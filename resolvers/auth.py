@@ -23,6 +23,7 @@ from resolvers.audit import security_event
 from resolvers.deps import Caller, Services
 from resolvers.email_verification import send_verification
 from resolvers.limits import limit_client
+from resolvers.second_factor import second_factor_required
 from resolvers.signin import sign_in_attempt
 
 
@@ -108,9 +109,12 @@ async def login(services: Services, caller: Caller, *, email: str, password: str
         raise AppError(ErrorCode.INVALID_CREDENTIALS)
     if services.settings.require_verified_email and not user.email_verified:
         raise AppError(ErrorCode.EMAIL_NOT_VERIFIED)
-    metrics.AUTH_EVENTS.labels("login").inc()
     rehash = services.hasher.needs_rehash(user.password_hash)
     new_hash = await asyncio.to_thread(services.hasher.hash, password) if rehash else None
+    if user.mfa_enabled:  # the session waits for the second factor (`resolvers.mfa.verify_mfa`)
+        metrics.AUTH_EVENTS.labels("mfa_required").inc()
+        raise await second_factor_required(services, caller, user, new_hash)
+    metrics.AUTH_EVENTS.labels("login").inc()
     return await _open_session(services, caller, user, new_hash)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from persistence import mfa as mfa_repo
 from persistence import sessions as sessions_repo
 from resolvers.deps import Services
 
@@ -23,3 +24,10 @@ async def purge_ended_sessions(services: Services) -> int:
         purged += deleted
         if deleted < BATCH:
             return purged
+
+
+async def purge_ended_tickets(services: Services) -> int:
+    """Delete expired MFA_REQUIRED tickets (a login issues one; the account's own spent and
+    expired ones go when it issues the next, these are of accounts that did not come back)."""
+    async with services.db.transaction() as session:
+        return await mfa_repo.purge_tickets(session, before=services.clock.now())

@@ -17,6 +17,7 @@ from schema.exports import ExportsMutation, ExportsQuery
 from schema.health import HealthQuery
 from schema.lifecycle import AccountMutation
 from schema.limits import QueryLimits, limits_rule
+from schema.mfa import MfaMutation
 from schema.prepared import PreparedOperations
 from schema.rules import OneCredentialFieldPerOperation
 from schema.sessions import SessionsMutation, SessionsQuery
@@ -30,7 +31,9 @@ class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery):
 
 
 @strawberry.type
-class Mutation(AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation):
+class Mutation(
+    AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation, MfaMutation
+):
     pass
 
 

@@ -14,7 +14,7 @@ from persistence.queue import InProcessQueue
 from resolvers.deps import Services
 from resolvers.exports import run_export, sweep
 from resolvers.mail import deliver, sweep_mail
-from resolvers.retention import purge_ended_sessions
+from resolvers.retention import purge_ended_sessions, purge_ended_tickets
 
 log = logging.getLogger("app.background")
 
@@ -32,6 +32,7 @@ async def _sweep_forever(services: Services) -> None:
         if time.monotonic() >= purge_due and await _guarded(
             "session purge", purge_ended_sessions(services)
         ):
+            await _guarded("MFA ticket purge", purge_ended_tickets(services))
             purge_due = time.monotonic() + PURGE_EVERY
         await asyncio.sleep(services.settings.export_sweep_interval)
 

@@ -26,6 +26,7 @@ from client.core import (
 )
 from client.errors import TokenExpired
 from client.lifecycle import AsyncAccountMethods
+from client.mfa import AsyncMfaMethods
 from client.models import (
     ExportJob,
     Health,
@@ -41,7 +42,7 @@ from client.models import (
 T = TypeVar("T")
 
 
-class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
+class AsyncAPIClient(AsyncAccountMethods, AsyncMfaMethods, TokenHolder):
     """An asyncio client of the accounts API; see `APIClient` for the behaviour of each method.
 
         async with AsyncAPIClient("http://localhost:8000") as api:

@@ -9,7 +9,9 @@ SDKError                      anything this package raises
 │   │   ├── TokenInvalid            TOKEN_INVALID
 │   │   ├── TokenExpired            TOKEN_EXPIRED (refreshed transparently once)
 │   │   ├── TokenRevoked            TOKEN_REVOKED
-│   │   └── TokenContextMismatch    TOKEN_CONTEXT_MISMATCH
+│   │   ├── TokenContextMismatch    TOKEN_CONTEXT_MISMATCH
+│   │   ├── MfaRequired             MFA_REQUIRED (login): .mfa_token for verify_mfa()
+│   │   └── InvalidMfaCode          INVALID_MFA_CODE (a wrong, used or expired code or ticket)
 │   ├── Forbidden             FORBIDDEN
 │   │   └── EmailNotVerified  EMAIL_NOT_VERIFIED (REQUIRE_VERIFIED_EMAIL and an unverified address)
 │   ├── NotFound              NOT_FOUND
@@ -92,6 +94,22 @@ class TokenRevoked(AuthenticationError):
 
 class TokenContextMismatch(AuthenticationError):
     code = "TOKEN_CONTEXT_MISMATCH"
+
+
+class MfaRequired(AuthenticationError):
+    """The password was right and the account has a second factor: finish the sign-in with
+    `verify_mfa(error.mfa_token, code)` within 5 minutes."""
+
+    code = "MFA_REQUIRED"
+
+    @property
+    def mfa_token(self) -> str:
+        """The single-use ticket `verify_mfa` takes."""
+        return str(self.details.get("mfaToken", ""))
+
+
+class InvalidMfaCode(AuthenticationError):
+    code = "INVALID_MFA_CODE"
 
 
 class Forbidden(APIError):
@@ -190,6 +208,8 @@ _BY_CODE: dict[str, type[APIError]] = {
         TokenExpired,
         TokenRevoked,
         TokenContextMismatch,
+        MfaRequired,
+        InvalidMfaCode,
         Forbidden,
         EmailNotVerified,
         NotFound,

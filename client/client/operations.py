@@ -7,7 +7,7 @@ from gql import GraphQLRequest
 USER_FIELDS = """
 fragment UserFields on User {
   id name email role isActive version etag createdAt updatedAt deletedAt
-  emailVerified lastLoginAt createdBy { id }
+  emailVerified lastLoginAt mfaEnabled createdBy { id }
 }
 """
 PAIR_FIELDS = """
@@ -146,6 +146,32 @@ REVOKE_USER_SESSIONS = _document(
 RESTORE_USER = _document(
     "mutation RestoreUser($id: ID!) { restoreUser(id: $id) { ...UserFields } }", USER_FIELDS
 )
+
+# The TOTP second factor
+ENROLL_TOTP = _document(
+    "mutation EnrollTotp($password: String!) { enrollTotp(password: $password) "
+    "{ secret otpauthUri } }"
+)
+CONFIRM_TOTP = _document(
+    "mutation ConfirmTotp($code: String!) { confirmTotp(code: $code) { codes } }"
+)
+DISABLE_TOTP = _document(
+    "mutation DisableTotp($password: String!, $code: String!) "
+    "{ disableTotp(password: $password, code: $code) }"
+)
+REGENERATE_RECOVERY_CODES = _document(
+    "mutation RegenerateRecoveryCodes($password: String!, $code: String!) "
+    "{ regenerateRecoveryCodes(password: $password, code: $code) { codes } }"
+)
+VERIFY_MFA = _document(
+    """
+    mutation VerifyMfa($mfaToken: String!, $code: String!) {
+      verifyMfa(mfaToken: $mfaToken, code: $code) { ...TokenFields }
+    }
+    """,
+    PAIR_FIELDS,
+)
+RESET_MFA = _document("mutation ResetMfa($userId: ID!) { resetMfa(userId: $userId) }")
 ALL = (
     ME,
     USER,
@@ -173,4 +199,10 @@ ALL = (
     REVOKE_SESSION,
     REVOKE_USER_SESSIONS,
     RESTORE_USER,
+    ENROLL_TOTP,
+    CONFIRM_TOTP,
+    DISABLE_TOTP,
+    REGENERATE_RECOVERY_CODES,
+    VERIFY_MFA,
+    RESET_MFA,
 )

@@ -26,6 +26,7 @@ from client.core import (
 )
 from client.errors import TokenExpired
 from client.lifecycle import AccountMethods
+from client.mfa import MfaMethods
 from client.models import (
     ExportJob,
     Health,
@@ -41,7 +42,7 @@ from client.models import (
 T = TypeVar("T")
 
 
-class APIClient(AccountMethods, TokenHolder):
+class APIClient(AccountMethods, MfaMethods, TokenHolder):
     """A blocking client of the accounts API; it keeps the token pair of its last login.
 
         api = APIClient("http://localhost:8000")

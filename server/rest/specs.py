@@ -64,6 +64,14 @@ class RefreshBody:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MfaVerifyBody:
+    """POST /auth/mfa/verify: the ticket a login answered MFA_REQUIRED with, and a code."""
+
+    mfa_token: str = spec_field(description="`error.details.mfa_token` of the login's 401")
+    code: str = spec_field(description="A TOTP code (6 digits) or a recovery code")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PatchUserBody:
     """PUT and PATCH /users/{id}: any subset of the writable fields; the others stay as they
     are (the legacy `UpdateUserSchema` required none, so PUT does not either)."""
