@@ -28,6 +28,9 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    QUERY_NOT_IN_SAFELIST = "QUERY_NOT_IN_SAFELIST"
 
 
 # The one table that maps codes to REST statuses.
@@ -52,6 +55,10 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
+    # GraphQL only. The two persisted-query answers are 200 on the wire (server/persisted.py).
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: 400,
+    ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: 400,
+    ErrorCode.QUERY_NOT_IN_SAFELIST: 400,
 }
 
 _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
@@ -75,6 +82,10 @@ _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "Too many requests",
     ErrorCode.SERVICE_UNAVAILABLE: "Service temporarily unavailable",
     ErrorCode.INTERNAL_ERROR: "Internal server error",
+    # Apollo's clients read these two messages as well as the codes.
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: "PersistedQueryNotFound",
+    ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: "PersistedQueryNotSupported",
+    ErrorCode.QUERY_NOT_IN_SAFELIST: "This operation is not in the safelist",
 }
 
 

@@ -139,6 +139,12 @@ class Settings:
     mail_rate_limit_address: str = var("3/hour", "MAIL_RATE_LIMIT_ADDRESS")
     mail_rate_limit_ip: str = var("20/hour", "MAIL_RATE_LIMIT_IP")
     refresh_reuse_leeway: int = var(0, "REFRESH_REUSE_LEEWAY", "integer")
+    # --- Persisted operations and HTTP conventions (README, "Persisted operations").
+    graphql_apq: bool = var(True, "GRAPHQL_APQ", "flag")
+    graphql_apq_ttl: int = var(86_400, "GRAPHQL_APQ_TTL", "integer")
+    graphql_safelist: str | None = var(None, "GRAPHQL_SAFELIST", "optional")
+    graphql_safelist_admin_bypass: bool = var(False, "GRAPHQL_SAFELIST_ADMIN_BYPASS", "flag")
+    cors_allow_headers: tuple[str, ...] = var((), "CORS_ALLOW_HEADERS", "items")
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 
@@ -194,6 +200,8 @@ class Settings:
             problems.append("MAX_CONTENT_LENGTH must be positive")
         if self.refresh_reuse_leeway < 0:
             problems.append("REFRESH_REUSE_LEEWAY must be 0 or more seconds")
+        if self.graphql_apq_ttl <= 0:
+            problems.append("GRAPHQL_APQ_TTL must be positive")
         if self.session_retention < 0:
             problems.append("SESSION_RETENTION must be 0 or more seconds")
         if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):
