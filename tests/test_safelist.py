@@ -4,7 +4,6 @@ as a manifest; with GRAPHQL_SAFELIST only those run, whether sent in full or by 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from contextlib import nullcontext
 from pathlib import Path
@@ -19,11 +18,12 @@ from core.settings import Settings, SettingsError
 from manage import main
 from server.persisted import PersistedOperations
 from tests.conftest import PASSWORD, Accounts, error_codes
-from tests.test_client import sdk_for
+from tests.test_client import sdk_for  # first: it puts the SDK's folder on sys.path
 from tests.test_graphql_requests import full_view
 
-# The SDK's package, from the folder test_client put on sys.path.
-operations: Any = importlib.import_module("client.operations")
+# isort: off
+from client import operations
+# isort: on
 
 OWN = "query Mine { health { status database } }"
 
