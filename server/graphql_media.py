@@ -45,7 +45,8 @@ def negotiated(scope: Scope, response: Response) -> Response:
     if response.headers.get("content-type") != JSON or not wants_graphql_response(scope):
         return response
     response.headers["content-type"] = GRAPHQL_RESPONSE
-    if response.status_code == 200 and scope.get("state", {}).get(_REQUEST_ERROR):
+    batch = response.body[:1] == b"["  # one failed operation does not fail the others
+    if response.status_code == 200 and not batch and scope.get("state", {}).get(_REQUEST_ERROR):
         response.status_code = 400
     return response
 

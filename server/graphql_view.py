@@ -179,11 +179,12 @@ class GraphQLView(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """One operation, its document persisted or checked first (server/persisted.py), stopped
-        after GRAPHQL_TIMEOUT seconds. Over GET only a persisted query runs (a mutation: 405)."""
+        after GRAPHQL_TIMEOUT seconds. Over GET only a persisted query runs, by its hash alone
+        (a mutation: 405); a document never travels in a URL."""
         persisted = isinstance(request_data.extensions, dict) and (
             "persistedQuery" in request_data.extensions
         )
-        if request_adapter.method == "GET" and not persisted:
+        if request_adapter.method == "GET" and (not persisted or request_data.query is not None):
             raise HTTPException(400, "queries are not allowed when using GET")
         metrics.GRAPHQL_PATHS.labels("full").inc()
         request_data.query = await self.persisted.document(

@@ -180,3 +180,20 @@ async def test_datetime_declares_rfc_3339(client: httpx.AsyncClient) -> None:
         "/graphql", json={"query": '{ __type(name: "DateTime") { specifiedByURL } }'}
     )
     assert answer.json() == {"data": {"__type": {"specifiedByURL": url}}}
+
+
+async def test_a_batch_with_one_bad_operation_is_not_a_400(settings: Settings) -> None:
+    app = create_app(settings.with_(graphql_batch_limit=2))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.post(
+                "/graphql",
+                json=[{"query": "{ health { status } }"}, {"query": "{ nope }"}],
+                headers={"Accept": URQL_ACCEPT},
+            )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    good, bad = response.json()
+    assert good == {"data": {"health": {"status": "ok"}}}
+    assert "data" not in bad and error_codes(bad) == ["VALIDATION_ERROR"]

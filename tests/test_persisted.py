@@ -135,10 +135,14 @@ async def test_over_get_a_mutation_never_runs(client: httpx.AsyncClient, account
 
 
 async def test_a_get_with_a_document_is_still_refused(client: httpx.AsyncClient) -> None:
-    """GET carries hashes only: a whole document in a URL stays refused (test_hardening)."""
-    response = await client.get("/graphql", params={"query": HEALTH})
-    assert response.status_code == 400
-    assert '"status"' not in response.text
+    """GET carries hashes only: a whole document in a URL stays refused (test_hardening),
+    with a hash beside it too."""
+    extensions = json.dumps(apq(HEALTH)["extensions"])
+    for params in ({"query": HEALTH}, {"query": HEALTH, "extensions": extensions}):
+        response = await client.get("/graphql", params=params)
+        assert response.status_code == 400
+        assert '"status"' not in response.text
+    assert_not_found(await post(client, apq(HEALTH)))  # and nothing was kept
 
 
 async def test_an_oversized_document_runs_but_is_not_kept(client: httpx.AsyncClient) -> None:
