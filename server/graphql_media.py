@@ -9,6 +9,8 @@ where every well-formed GraphQL answer is 200, as before.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from starlette.responses import Response
 from starlette.types import Scope
 from strawberry.types import ExecutionResult
@@ -23,8 +25,11 @@ _REQUEST_ERROR = "graphql_request_error"  # the scope state flag process_result 
 def wants_graphql_response(scope: Scope) -> bool:
     """Whether `Accept` ranks graphql-response+json at least as high as application/json."""
     accept = header(scope, b"accept")
-    if b"graphql-response+json" not in accept:  # most requests: no parsing
-        return False
+    return b"graphql-response+json" in accept and _prefers_graphql_response(accept)
+
+
+@lru_cache(maxsize=64)  # a handful of client libraries, each with its one Accept value
+def _prefers_graphql_response(accept: bytes) -> bool:
     ranks = _qualities(accept.decode("latin-1"))
     ours = ranks.get(GRAPHQL_RESPONSE, 0.0)
     return ours > 0 and ours >= ranks.get(JSON, 0.0)
@@ -42,7 +47,7 @@ def mark_request_error(scope: Scope) -> None:
 
 def negotiated(scope: Scope, response: Response) -> Response:
     """`response` in the media type the client asked for, with that type's status."""
-    if response.headers.get("content-type") != JSON or not wants_graphql_response(scope):
+    if not wants_graphql_response(scope) or response.headers.get("content-type") != JSON:
         return response
     response.headers["content-type"] = GRAPHQL_RESPONSE
     batch = response.body[:1] == b"["  # one failed operation does not fail the others

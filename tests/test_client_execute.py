@@ -23,7 +23,7 @@ from tests.test_client import (  # first: it puts the SDK's folder on sys.path
 from client import APIClient, AsyncAPIClient, Forbidden, ValidationError
 # isort: on
 
-HEALTH_AND_ME = "query Mine($s: Boolean!) { health { status @skip(if: $s) database } me { email } }"
+MINE = "query Mine($s: Boolean!) { skipped: __typename @skip(if: $s) me { email } }"
 
 
 class Recording(httpx.ASGITransport):
@@ -45,10 +45,10 @@ async def test_execute_runs_a_document_of_the_callers_own(
     transport = Recording(app)
     async with AsyncAPIClient("http://testserver", transport=transport) as api:
         await api.login("ada@example.com", PASSWORD)
-        data = await api.execute(HEALTH_AND_ME, {"s": True})
-        assert data == {"health": {"database": "ok"}, "me": {"email": "ada@example.com"}}
+        data = await api.execute(MINE, {"s": True})
+        assert data == {"me": {"email": "ada@example.com"}}
         named = await api.execute(
-            "query A { health { status } } query B { me { email } }", operation_name="B"
+            "query A { __typename } query B { me { email } }", operation_name="B"
         )
         assert named == {"me": {"email": "ada@example.com"}}
         with pytest.raises(Forbidden):  # the server's refusal, typed as every method's
@@ -94,7 +94,7 @@ async def test_a_server_without_them_gets_plain_documents(
         async with AsyncAPIClient(
             "http://testserver", transport=transport, persisted_queries=True
         ) as api:
-            assert (await api.health())["status"] == "ok"
-            assert (await api.health())["status"] == "ok"
+            assert "status" in await api.health()
+            assert "status" in await api.health()
     # refused once by hash, then plain documents from then on
     assert ["extensions" in body for body in transport.sent] == [True, False, False]

@@ -70,7 +70,7 @@ async def test_a_page_may_read_the_etag_the_limits_and_the_request_id(
     client: httpx.AsyncClient,
 ) -> None:
     response = await client.post(
-        "/graphql", json={"query": "{ health { status } }"}, headers={"Origin": ORIGIN}
+        "/graphql", json={"query": "{ __typename }"}, headers={"Origin": ORIGIN}
     )
     exposed = {
         h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
@@ -106,22 +106,22 @@ async def test_urqls_accept_takes_the_short_path_and_gets_graphql_response_json(
 ) -> None:
     with served_by() as ran:
         response = await client.post(
-            "/graphql", json={"query": "{ health { status } }"}, headers={"Accept": URQL_ACCEPT}
+            "/graphql", json={"query": "{ __typename }"}, headers={"Accept": URQL_ACCEPT}
         )
     assert ran == {"short": 1, "full": 0}
     assert response.status_code == 200
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
-    assert response.json() == {"data": {"health": {"status": "ok"}}}
+    assert response.json() == {"data": {"__typename": "Query"}}
 
 
 async def test_the_full_view_answers_alike(app: Starlette, client: httpx.AsyncClient) -> None:
     with full_view(app), served_by() as ran:
         response = await client.post(
-            "/graphql", json={"query": "{ health { status } }"}, headers={"Accept": URQL_ACCEPT}
+            "/graphql", json={"query": "{ __typename }"}, headers={"Accept": URQL_ACCEPT}
         )
     assert ran == {"short": 0, "full": 1}
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
-    assert response.json() == {"data": {"health": {"status": "ok"}}}
+    assert response.json() == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.parametrize("accept", [URQL_ACCEPT, APOLLO_ACCEPT])
@@ -189,11 +189,11 @@ async def test_a_batch_with_one_bad_operation_is_not_a_400(settings: Settings) -
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             response = await http.post(
                 "/graphql",
-                json=[{"query": "{ health { status } }"}, {"query": "{ nope }"}],
+                json=[{"query": "{ __typename }"}, {"query": "{ nope }"}],
                 headers={"Accept": URQL_ACCEPT},
             )
     assert response.status_code == 200
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
     good, bad = response.json()
-    assert good == {"data": {"health": {"status": "ok"}}}
+    assert good == {"data": {"__typename": "Query"}}
     assert "data" not in bad and error_codes(bad) == ["VALIDATION_ERROR"]
