@@ -66,6 +66,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     from server.main import serve as run_one
     from server.main import serve_workers
 
+    if settings.graphql_safelist:  # refused here, before any worker starts
+        from server.persisted import load_manifest
+
+        load_manifest(settings.graphql_safelist)
     url = f"http://{args.host}:{args.port}"
     print(f"Serving on {url}  (GraphQL: POST {url}/graphql)")
     if settings.graphiql:
@@ -272,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return fail(f"{error.code.value}: {problems or error.message}", BAD_INPUT)
         return fail(describe(error), REFUSED)
+    except SettingsError as exc:  # found while opening what the settings name (a safelist)
+        return fail(str(exc), BAD_INPUT)
     except KeyboardInterrupt:
         return 130
     return code

@@ -61,6 +61,17 @@ def test_a_manifest_that_lies_refuses_to_start(settings: Settings, tmp_path: Pat
             PersistedOperations(settings.with_(graphql_safelist=str(path)))
 
 
+def test_serve_refuses_a_bad_manifest_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.json").write_text('{"not-a-hash": "{ me { id } }"}')
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    for path in (tmp_path / "bad.json", tmp_path / "absent.json"):
+        monkeypatch.setenv("GRAPHQL_SAFELIST", str(path))
+        assert main(["serve", "--port", "9"]) == 2  # BAD_INPUT, nothing served
+        assert "GRAPHQL_SAFELIST" in capsys.readouterr().err
+
+
 @pytest.fixture(params=[False, True], ids=["no-bypass", "admin-bypass"])
 def settings(request: pytest.FixtureRequest, settings: Settings, manifest_path: Path) -> Settings:
     """Every test here runs against a server safelisted with the SDK's manifest."""
