@@ -30,6 +30,9 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "INTERNAL_ERROR"
     MFA_REQUIRED = "MFA_REQUIRED"
     INVALID_MFA_CODE = "INVALID_MFA_CODE"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    QUERY_NOT_IN_SAFELIST = "QUERY_NOT_IN_SAFELIST"
 
 
 # The one table that maps codes to REST statuses.
@@ -56,6 +59,10 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INTERNAL_ERROR: 500,
     ErrorCode.MFA_REQUIRED: 401,
     ErrorCode.INVALID_MFA_CODE: 401,
+    # GraphQL only. The two persisted-query answers are 200 on the wire (server/persisted.py).
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: 400,
+    ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: 400,
+    ErrorCode.QUERY_NOT_IN_SAFELIST: 400,
 }
 
 _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
@@ -81,6 +88,10 @@ _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.INTERNAL_ERROR: "Internal server error",
     ErrorCode.MFA_REQUIRED: "Second factor required: send verifyMfa with the ticket in details",
     ErrorCode.INVALID_MFA_CODE: "Invalid, used or expired second-factor code or ticket",
+    # Apollo's clients read these two messages as well as the codes.
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: "PersistedQueryNotFound",
+    ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: "PersistedQueryNotSupported",
+    ErrorCode.QUERY_NOT_IN_SAFELIST: "This operation is not in the safelist",
 }
 
 

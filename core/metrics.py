@@ -28,6 +28,11 @@ GRAPHQL_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 GRAPHQL_ERRORS = Counter("graphql_errors_total", "GraphQL errors by code", ["code"])
+GRAPHQL_PATHS = Counter(
+    "graphql_http_path_total",
+    "GraphQL operations by the path that ran them (short: one JSON operation; full: the view)",
+    ["path"],
+)
 RESOLVER_LATENCY = Histogram(
     "graphql_resolver_duration_seconds",
     "Time in root-field resolvers",

@@ -144,6 +144,12 @@ class Settings:
     totp_issuer: str = var("accounts-graphql", "TOTP_ISSUER")
     mfa_rate_limit_ticket: str = var("5/5minutes", "MFA_RATE_LIMIT_TICKET")
     mfa_rate_limit_account: str = var("10/hour", "MFA_RATE_LIMIT_ACCOUNT")
+    # --- Persisted operations and HTTP conventions (README, "Persisted operations").
+    graphql_apq: bool = var(True, "GRAPHQL_APQ", "flag")
+    graphql_apq_ttl: int = var(86_400, "GRAPHQL_APQ_TTL", "integer")
+    graphql_safelist: str | None = var(None, "GRAPHQL_SAFELIST", "optional")
+    graphql_safelist_admin_bypass: bool = var(False, "GRAPHQL_SAFELIST_ADMIN_BYPASS", "flag")
+    cors_allow_headers: tuple[str, ...] = var((), "CORS_ALLOW_HEADERS", "items")
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 
@@ -201,6 +207,8 @@ class Settings:
             problems.append("MAX_CONTENT_LENGTH must be positive")
         if self.refresh_reuse_leeway < 0:
             problems.append("REFRESH_REUSE_LEEWAY must be 0 or more seconds")
+        if self.graphql_apq_ttl <= 0:
+            problems.append("GRAPHQL_APQ_TTL must be positive")
         if self.session_retention < 0:
             problems.append("SESSION_RETENTION must be 0 or more seconds")
         if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -12,6 +13,7 @@ from strawberry.types import ExecutionContext
 
 from core.settings import Settings
 from schema.auth import AuthMutation, AuthQuery
+from schema.datetime_scalar import DATETIME
 from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
 from schema.health import HealthQuery
@@ -67,6 +69,7 @@ def build_schema(
     return AppSchema(
         query=Query,
         mutation=Mutation,
+        scalar_overrides={datetime: DATETIME},
         config=StrawberryConfig(
             auto_camel_case=True,
             disable_field_suggestions=not introspection,

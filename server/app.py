@@ -34,6 +34,32 @@ if TYPE_CHECKING:  # the SDK and the instrumentation are imported only when trac
 
 from server.tracing import UNTRACED_PATHS, http_span_details, instrument, tracer_provider
 
+# What browsers may send: ours, then what Apollo Client, urql and tracing add (W3C trace
+# context and baggage, Sentry); CORS_ALLOW_HEADERS adds more.
+CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "sentry-trace",
+)
+# What a page's script may read of an answer (the rate-limit fields: server/error_handlers.py).
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "X-Request-ID",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+]
+
 
 def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Starlette:
     """The ASGI application for `settings`; resources open in its lifespan, never at import.
@@ -74,14 +100,8 @@ def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Sta
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "If-None-Match",
-                "X-Request-ID",
-            ],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+            allow_headers=[*CORS_ALLOW_HEADERS, *settings.cors_allow_headers],
+            expose_headers=CORS_EXPOSE_HEADERS,
             max_age=600,
         ),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_content_length),

@@ -21,6 +21,8 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from core import metrics
+from core.errors import AppError
 from core.settings import Settings
 from resolvers.deps import Caller, Services
 from resolvers.loaders import Loaders
@@ -30,6 +32,12 @@ from schema.errors import format_error
 from schema.limits import QueryLimits, too_complex
 from schema.rules import credential_fields, one_credential_field_error
 from server.graphiql import graphiql_page
+from server.graphql_media import (
+    is_request_error,
+    mark_request_error,
+    negotiated,
+    wants_graphql_response,
+)
 from server.graphql_requests import (
     check_media_type,
     plain_json,
@@ -38,6 +46,8 @@ from server.graphql_requests import (
     single_operation,
 )
 from server.media_type import JSON, is_json
+from server.persisted import PersistedOperations
+from server.responses import error_response
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -50,14 +60,16 @@ class GraphQLView(GraphQL[Context, None]):
                 tracer=tracer,
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,  # persisted queries only: see execute_single
             subscription_protocols=(),
         )
         self.timeout = settings.graphql_timeout
+        self.persisted = PersistedOperations(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Single JSON operations over POST (what every client sends) take a short path;
-        anything else, or anything unusual about one, goes through strawberry's full view."""
+        anything else, or anything unusual about one, goes through strawberry's full view.
+        `graphql_http_path_total{path}` counts which one answered."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -73,7 +85,9 @@ class GraphQLView(GraphQL[Context, None]):
             response = await (self._single_json_post(request) if short_path else self.run(request))
         except HTTPException as exc:
             response = refusal(scope, exc)
-        await response(scope, receive, send)
+        except AppError as exc:  # no document to run (server/persisted.py)
+            response = error_response(scope, exc)
+        await negotiated(scope, response)(scope, receive, send)
 
     async def _single_json_post(self, request: Request) -> Response:
         """What `strawberry.http.AsyncBaseHTTPView.run` does for one JSON operation over POST,
@@ -85,6 +99,8 @@ class GraphQLView(GraphQL[Context, None]):
         if operation is None:
             return await self.run(Request(request.scope, replay(body)))
         query, variables, operation_name, extensions = operation
+        services, caller = request.app.state.services, request.scope["state"]["caller"]
+        query = await self.persisted.document(services, caller, query, extensions)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         try:
@@ -94,7 +110,7 @@ class GraphQLView(GraphQL[Context, None]):
                     variable_values=variables,
                     context_value=context,
                     operation_name=operation_name,
-                    allowed_operation_types=_POST_OPERATIONS,
+                    allowed_operation_types=_SHORT_PATH_OPERATIONS,
                     operation_extensions=extensions,
                 )
         except TimeoutError:
@@ -104,6 +120,7 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.run(Request(request.scope, replay(body)))  # strawberry's words
         if not isinstance(result, ExecutionResult):  # the schema has no streaming operations
             raise TypeError(f"unexpected {type(result).__name__} for a single JSON operation")
+        metrics.GRAPHQL_PATHS.labels("short").inc()
         response_data = await self.process_result(request, result)
         return self.create_response(response_data, sub_response)
 
@@ -152,19 +169,57 @@ class GraphQLView(GraphQL[Context, None]):
             request, request_adapter, request_data, context, root_value, sub_response
         )
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        """One operation, stopped after GRAPHQL_TIMEOUT seconds."""
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One operation, its document persisted or checked first (server/persisted.py), stopped
+        after GRAPHQL_TIMEOUT seconds. Over GET only a persisted query runs, by its hash alone
+        (a mutation: 405); a document never travels in a URL."""
+        persisted = isinstance(request_data.extensions, dict) and (
+            "persistedQuery" in request_data.extensions
+        )
+        if request_adapter.method == "GET" and (not persisted or request_data.query is not None):
+            raise HTTPException(400, "queries are not allowed when using GET")
+        metrics.GRAPHQL_PATHS.labels("full").inc()
+        request_data.query = await self.persisted.document(
+            context.services, context.caller, request_data.query, request_data.extensions
+        )
         try:
             async with asyncio.timeout(self.timeout):
-                return await super().execute_single(*args, **kwargs)
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
         except TimeoutError:
             error = too_complex(f"Query execution exceeded {self.timeout:g} seconds")
             return ExecutionResult(data=None, errors=[error])
+        except HTTPException as exc:
+            if (
+                isinstance(exc.__cause__, InvalidOperationTypeError)
+                and request_adapter.method == "GET"
+            ):
+                raise HTTPException(405, "mutations are not allowed when using GET") from exc
+            raise
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's GET, not for a persisted query sent over GET."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        data: GraphQLHTTPResponse = {"data": result.data}
+        data: GraphQLHTTPResponse = {}
+        if is_request_error(result) and wants_graphql_response(request.scope):
+            mark_request_error(request.scope)  # a 4xx with no `data` entry (GraphQL over HTTP)
+        else:
+            data["data"] = result.data
         if result.errors:
             request_id = str(request.scope.get("state", {}).get("request_id", "-"))
             data["errors"] = [format_error(error, request_id) for error in result.errors]
@@ -184,7 +239,9 @@ class GraphQLView(GraphQL[Context, None]):
         return value
 
 
-_POST_OPERATIONS = OperationType.from_http("POST")
+# What the short path runs: one JSON document answers these; a subscription (a stream) goes to
+# the full view, whatever the request's Accept says.
+_SHORT_PATH_OPERATIONS = {OperationType.QUERY, OperationType.MUTATION}
 
 
 class _JSONTyped:

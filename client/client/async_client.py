@@ -24,7 +24,7 @@ from client.core import (
     read_download,
     rest_filter,
 )
-from client.errors import TokenExpired
+from client.errors import PersistedQueryNotFound, PersistedQueryNotSupported, TokenExpired
 from client.lifecycle import AsyncAccountMethods
 from client.mfa import AsyncMfaMethods
 from client.models import (
@@ -61,6 +61,7 @@ class AsyncAPIClient(AsyncAccountMethods, AsyncMfaMethods, TokenHolder):
         user_agent: str | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
+        persisted_queries: bool = False,
     ) -> None:
         self._core = ClientCore(
             base_url,
@@ -68,6 +69,7 @@ class AsyncAPIClient(AsyncAccountMethods, AsyncMfaMethods, TokenHolder):
             timeout=timeout,
             access_token=access_token,
             refresh_token=refresh_token,
+            persisted_queries=persisted_queries,
         )
         self._transport = HTTPXAsyncTransport(
             url=self._core.graphql_url, **self._core.http_options(transport)
@@ -199,6 +201,16 @@ class AsyncAPIClient(AsyncAccountMethods, AsyncMfaMethods, TokenHolder):
     async def health(self) -> Health:
         return await self._run(calls.health())
 
+    async def execute(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """See `APIClient.execute`."""
+        return await self._run(calls.execute(document, variables, operation_name))
+
     # Plumbing
 
     async def _run(self, call: Call[T]) -> T:
@@ -227,7 +239,16 @@ class AsyncAPIClient(AsyncAccountMethods, AsyncMfaMethods, TokenHolder):
             return session
 
     async def _send(self, call: Call[T]) -> T:
-        request = GraphQLRequest(call.document, variable_values=dict(call.variables))
+        """`call`, by hash first when persisted queries are on (client/persisted.py)."""
+        try:
+            return await self._post(call, self._core.request(call))
+        except PersistedQueryNotSupported:
+            self._core.persisted_queries = False
+        except PersistedQueryNotFound:
+            pass
+        return await self._post(call, self._core.request(call, in_full=True))
+
+    async def _post(self, call: Call[T], request: GraphQLRequest) -> T:
         headers = self._core.auth_headers(call.signed)
         session = await self._connected()
         try:

@@ -22,6 +22,10 @@ SDKError                      anything this package raises
 │   ├── PayloadTooLarge       PAYLOAD_TOO_LARGE
 │   ├── HTTPError             HTTP_ERROR (wrong method or content type)
 │   ├── QueryTooComplex       QUERY_TOO_COMPLEX
+│   ├── QueryNotInSafelist    QUERY_NOT_IN_SAFELIST (the server runs only its safelist)
+│   ├── PersistedQueryNotFound      PERSISTED_QUERY_NOT_FOUND (retried in full, never raised
+│   │                               by a client made with persisted_queries=True)
+│   ├── PersistedQueryNotSupported  PERSISTED_QUERY_NOT_SUPPORTED (likewise)
 │   ├── RateLimited           RATE_LIMITED; .retry_after (seconds)
 │   ├── ServiceUnavailable    SERVICE_UNAVAILABLE
 │   └── InternalError         INTERNAL_ERROR; .request_id
@@ -158,6 +162,18 @@ class QueryTooComplex(APIError):
     code = "QUERY_TOO_COMPLEX"
 
 
+class QueryNotInSafelist(APIError):
+    code = "QUERY_NOT_IN_SAFELIST"
+
+
+class PersistedQueryNotFound(APIError):
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class PersistedQueryNotSupported(APIError):
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+
+
 class RateLimited(APIError):
     code = "RATE_LIMITED"
 
@@ -223,6 +239,9 @@ _BY_CODE: dict[str, type[APIError]] = {
         RateLimited,
         ServiceUnavailable,
         InternalError,
+        QueryNotInSafelist,
+        PersistedQueryNotFound,
+        PersistedQueryNotSupported,
     )
 }
 

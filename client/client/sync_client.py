@@ -24,7 +24,7 @@ from client.core import (
     read_download,
     rest_filter,
 )
-from client.errors import TokenExpired
+from client.errors import PersistedQueryNotFound, PersistedQueryNotSupported, TokenExpired
 from client.lifecycle import AccountMethods
 from client.mfa import MfaMethods
 from client.models import (
@@ -63,6 +63,7 @@ class APIClient(AccountMethods, MfaMethods, TokenHolder):
         user_agent: str | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
+        persisted_queries: bool = False,
     ) -> None:
         self._core = ClientCore(
             base_url,
@@ -70,6 +71,7 @@ class APIClient(AccountMethods, MfaMethods, TokenHolder):
             timeout=timeout,
             access_token=access_token,
             refresh_token=refresh_token,
+            persisted_queries=persisted_queries,
         )
         self._transport = HTTPXTransport(
             url=self._core.graphql_url, **self._core.http_options(transport)
@@ -200,6 +202,18 @@ class APIClient(AccountMethods, MfaMethods, TokenHolder):
     def health(self) -> Health:
         return self._run(calls.health())
 
+    def execute(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Run a document of your own (checked against the packaged schema first) and return
+        its `data`; failures raise the same exceptions as every method, and an expired token
+        is refreshed once. On a safelisted server, add the document to the manifest."""
+        return self._run(calls.execute(document, variables, operation_name))
+
     # Plumbing
 
     def _run(self, call: Call[T]) -> T:
@@ -221,7 +235,16 @@ class APIClient(AccountMethods, MfaMethods, TokenHolder):
         return attempt()
 
     def _send(self, call: Call[T]) -> T:
-        request = GraphQLRequest(call.document, variable_values=dict(call.variables))
+        """`call`, by hash first when persisted queries are on (client/persisted.py)."""
+        try:
+            return self._post(call, self._core.request(call))
+        except PersistedQueryNotSupported:
+            self._core.persisted_queries = False
+        except PersistedQueryNotFound:
+            pass
+        return self._post(call, self._core.request(call, in_full=True))
+
+    def _post(self, call: Call[T], request: GraphQLRequest) -> T:
         headers = self._core.auth_headers(call.signed)
         try:
             data = self._session.execute(request, extra_args={"headers": headers})
