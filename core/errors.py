@@ -59,7 +59,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INTERNAL_ERROR: 500,
     ErrorCode.MFA_REQUIRED: 401,
     ErrorCode.INVALID_MFA_CODE: 401,
-    # GraphQL only. The two persisted-query answers are 200 on the wire (server/persisted.py).
+    # GraphQL only (contract section 6).
     ErrorCode.PERSISTED_QUERY_NOT_FOUND: 400,
     ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: 400,
     ErrorCode.QUERY_NOT_IN_SAFELIST: 400,

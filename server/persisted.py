@@ -7,8 +7,10 @@ and the document is kept (Redis with a TTL, this process's memory without Redis)
 GRAPHQL_SAFELIST, only the manifest's documents run (QUERY_NOT_IN_SAFELIST), whether they come
 by hash or in full; GRAPHQL_SAFELIST_ADMIN_BYPASS lets an admin run others.
 
-Apollo's convention for the two persisted-query answers is HTTP 200: its clients stop sending
-hashes for good when the answer is 400 or 500. A request with no extension and no safelist is
+The two persisted-query answers are HTTP 400, as the contract's code table says (section 6);
+Apollo's link then retries with the document, and by default stops sending hashes: the README
+shows its `disable` option that keeps them (only PERSISTED_QUERY_NOT_SUPPORTED turns them off).
+A request with no extension and no safelist is
 returned as it came, before any I/O: the short path keeps its speed.
 """
 
@@ -85,12 +87,12 @@ class PersistedOperations:
         self, services: Services, query: str | None, ext: Any, caller: Caller
     ) -> str:
         if not self.apq and self.safelist is None:
-            raise AppError(ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, status=200)
+            raise AppError(ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED)
         key = _hash_of(ext)
         if query is None:
             query = (self.safelist or {}).get(key) or await self._stored(services, key)
             if query is None:
-                raise AppError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, status=200)
+                raise AppError(ErrorCode.PERSISTED_QUERY_NOT_FOUND)
             self._check_safelist(key, caller)
             return query
         if document_hash(query) != key:

@@ -45,9 +45,9 @@ async def get(client: httpx.AsyncClient, document: str, **headers: str) -> httpx
 
 
 def assert_not_found(response: httpx.Response) -> None:
-    """Apollo's answer to an unknown hash: 200, so its link retries with the document instead
-    of turning persisted queries off (it does so on 400 and 500)."""
-    assert response.status_code == 200, response.text
+    """The contract's answer to an unknown hash: 400 PERSISTED_QUERY_NOT_FOUND, the message
+    Apollo's link looks for, and no data; the client then sends the document."""
+    assert response.status_code == 400, response.text
     body = response.json()
     assert error_codes(body) == ["PERSISTED_QUERY_NOT_FOUND"]
     assert body["errors"][0]["message"] == "PersistedQueryNotFound"
@@ -180,7 +180,7 @@ async def test_with_apq_off_a_hash_is_not_supported(settings: Settings) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             for body in (apq(PROBE), apq(PROBE, with_query=True)):
                 response = await post(http, body)
-                assert response.status_code == 200
+                assert response.status_code == 400
                 assert error_codes(response.json()) == ["PERSISTED_QUERY_NOT_SUPPORTED"]
             plain = await post(http, {"query": PROBE})
             assert plain.json() == {"data": {"__typename": "Query"}}
