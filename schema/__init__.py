@@ -13,7 +13,7 @@ from strawberry.types import ExecutionContext
 from core.settings import Settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
-from schema.exports import ExportsMutation, ExportsQuery
+from schema.exports import ExportsMutation, ExportsQuery, ExportsSubscription
 from schema.health import HealthQuery
 from schema.lifecycle import AccountMutation
 from schema.limits import QueryLimits, limits_rule
@@ -31,6 +31,11 @@ class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery):
 
 @strawberry.type
 class Mutation(AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(ExportsSubscription):
     pass
 
 
@@ -64,6 +69,7 @@ def build_schema(
     return AppSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(
             auto_camel_case=True,
             disable_field_suggestions=not introspection,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -18,8 +20,10 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UnsetType
 
 from core.settings import Settings
 from resolvers.deps import Caller, Services
@@ -30,6 +34,7 @@ from schema.errors import format_error
 from schema.limits import QueryLimits, too_complex
 from schema.rules import credential_fields, one_credential_field_error
 from server.graphiql import graphiql_page
+from server.graphql_live import LiveConnection, sign_in_connection
 from server.graphql_requests import (
     check_media_type,
     plain_json,
@@ -41,6 +46,8 @@ from server.media_type import JSON, is_json
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LiveConnection
+
     def __init__(self, settings: Settings, tracer: Tracer | None = None) -> None:
         super().__init__(
             build_schema(
@@ -51,13 +58,24 @@ class GraphQLView(GraphQL[Context, None]):
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=False,
-            subscription_protocols=(),
+            # Subscriptions only: graphql-transport-ws, and GraphQL over SSE (distinct
+            # connections). WebSocket pages from other origins than CORS_ORIGINS are refused.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+            allowed_origins=settings.cors_origins,
+            max_subscriptions_per_connection=settings.live_subscriptions_per_user,
+            connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.timeout = settings.graphql_timeout
+        self.connections_per_user = settings.live_connections_per_user
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Single JSON operations over POST (what every client sends) take a short path;
         anything else, or anything unusual about one, goes through strawberry's full view."""
+        if scope["type"] == "websocket":
+            with ExitStack() as held:  # what the connection holds, given back when it ends
+                scope.setdefault("state", {})["held"] = held
+                await super().__call__(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -114,17 +132,23 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        """One per HTTP request, or one per WebSocket connection (its caller may change once,
+        in `on_ws_connect`)."""
         services: Services = request.app.state.services
         caller: Caller = request.scope["state"]["caller"]
-        assert isinstance(request, Request)
-        assert isinstance(response, Response)
         return Context(
             services=services,
             caller=caller,
             loaders=Loaders.for_request(services, caller),
             request=request,
-            response=response,
+            response=response if isinstance(response, Response) else Response(),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """`connection_init`: see `server.graphql_live.sign_in_connection`."""
+        held: ExitStack = context.request.scope["state"]["held"]
+        await sign_in_connection(context, held, self.connections_per_user)
+        return UnsetType()  # the one UNSET: a bare `connection_ack`
 
     async def parse_http_body(self, request: Any) -> Any:
         """A POST body is read only when its Content-Type is JSON as a media type (see
