@@ -28,6 +28,7 @@ from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.middleware.unexpected import UnexpectedErrorMiddleware
 from server.rest import rest_routes
+from server.rest.docs_page import PREFIX as DOCS_ASSETS
 
 if TYPE_CHECKING:  # the SDK and the instrumentation are imported only when tracing is on
     from opentelemetry.sdk.trace import TracerProvider
@@ -69,7 +70,9 @@ def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Sta
         Middleware(RequestIdMiddleware),
         Middleware(ObservabilityMiddleware, tracing=provider is not None),
         Middleware(
-            SecurityHeadersMiddleware, hsts=settings.is_prod, cacheable=(f"{GRAPHIQL_ASSETS}/",)
+            SecurityHeadersMiddleware,
+            hsts=settings.is_prod,
+            cacheable=(f"{GRAPHIQL_ASSETS}/", f"{DOCS_ASSETS}/"),
         ),
         Middleware(
             CORSMiddleware,
