@@ -27,13 +27,7 @@ async def sign_in_connection(context: Context, held: ExitStack, per_user: int) -
     """A token in `connection_init`'s payload (`{"Authorization": "Bearer ..."}`) wins over
     the handshake's header; without a valid one, or past `per_user` open connections of that
     user, the connection is refused (strawberry closes it with 4403 Forbidden)."""
-    params = context.connection_params or {}
-    token = next((v for k, v in params.items() if k.lower() == "authorization"), None)
-    if isinstance(token, str):
-        old = context.caller
-        context.caller = Caller(request_id=old.request_id, ip=old.ip, user_agent=old.user_agent)
-        await authenticate(context.services, context.caller, token)
-        context.loaders = Loaders.for_request(context.services, context.caller)
+    await sign_in_again(context)
     principal = context.caller.principal
     if principal is None:
         raise ConnectionRejectionError
@@ -42,6 +36,21 @@ async def sign_in_connection(context: Context, held: ExitStack, per_user: int) -
         held.enter_context(slot)  # given back when the connection ends, however it ends
     except AppError as exc:
         raise ConnectionRejectionError from exc
+
+
+async def sign_in_again(context: Context) -> None:
+    """The connection's caller from its token, checked now: at `connection_init`, and again
+    before each subscription (a session revoked or a token expired meanwhile is refused with
+    its own code, as over HTTP)."""
+    params = context.connection_params or {}
+    token = next((v for k, v in params.items() if k.lower() == "authorization"), None)
+    if not isinstance(token, str):
+        token = context.request.headers.get("authorization")
+    old = context.caller
+    context.caller = Caller(request_id=old.request_id, ip=old.ip, user_agent=old.user_agent)
+    if token is not None:
+        await authenticate(context.services, context.caller, token)
+    context.loaders = Loaders.for_request(context.services, context.caller)
 
 
 class _Shaped(GraphQLError):
@@ -59,6 +68,11 @@ class _Shaped(GraphQLError):
 class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
     """strawberry's graphql-transport-ws handler; each error leaves with its section 4 code
     (and unexpected ones masked), as `GraphQLView.process_result` shapes them over HTTP."""
+
+    async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged:
+            await sign_in_again(self.context)
+        await super().handle_subscribe(message)
 
     async def _send_result_stream(
         self, operation: Operation[Context, None], result_source: Any

@@ -176,14 +176,39 @@ class GraphQLView(GraphQL[Context, None]):
             request, request_adapter, request_data, context, root_value, sub_response
         )
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        """One operation, stopped after GRAPHQL_TIMEOUT seconds."""
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """strawberry's `execute_single`, stopped after GRAPHQL_TIMEOUT seconds, and never for a
+        subscription (one runs over SSE or a WebSocket; as one answer it would fail inside)."""
+        method = request_adapter.method
+        allowed = _POST_OPERATIONS if method == "POST" else frozenset()  # no queries over GET
         try:
             async with asyncio.timeout(self.timeout):
-                return await super().execute_single(*args, **kwargs)
+                return await self.schema.execute(
+                    request_data.query,
+                    root_value=root_value,
+                    variable_values=request_data.variables,
+                    context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=request_data.extensions,
+                )
         except TimeoutError:
             error = too_complex(f"Query execution exceeded {self.timeout:g} seconds")
             return ExecutionResult(data=None, errors=[error])
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason(method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
@@ -208,7 +233,8 @@ class GraphQLView(GraphQL[Context, None]):
         return value
 
 
-_POST_OPERATIONS = OperationType.from_http("POST")
+# What one POST may run and answer at once: a subscription streams (SSE, WebSocket) or is refused.
+_POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 class _JSONTyped:

@@ -185,7 +185,11 @@ async def ws_error(server: LiveServer, payload: dict[str, Any], job_id: str) -> 
     async with ws_connection(server, payload) as ws:
         assert (await next_message(ws))["type"] == "connection_ack"
         await subscribe(ws, job_id)
-        message = await next_message(ws)
+        return codes_of(await next_message(ws))
+
+
+def codes_of(message: dict[str, Any]) -> list[str]:
+    """The codes of an `error` message, or of the errors of a `next` one."""
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     return [error["extensions"]["code"] for error in errors]
 
@@ -301,3 +305,33 @@ async def test_a_dropped_connection_leaves_no_subscriber_slot_or_task(
             assert event == "next"
             assert subscribers(server, settings, job_id) == 1
     await eventually(released)
+
+
+async def test_each_subscription_checks_the_connections_token_again(server: LiveServer) -> None:
+    """A session revoked after connection_init: the next subscription on that connection is
+    refused with the token's own code."""
+    token, job_id = await server.token(), await server.queued_job()
+    async with ws_connection(server, {"Authorization": f"Bearer {token}"}) as ws:
+        assert (await next_message(ws))["type"] == "connection_ack"
+        async with httpx.AsyncClient(base_url=server.url, headers={"User-Agent": UA}) as http:
+            out = await http.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})
+            assert out.status_code == 200
+        await subscribe(ws, job_id)
+        refused = await next_message(ws)
+    assert codes_of(refused) == ["TOKEN_REVOKED"]
+
+
+async def test_a_subscription_is_not_run_as_a_plain_post(
+    client: httpx.AsyncClient, accounts: Any
+) -> None:
+    """Without `Accept: text/event-stream` a subscription takes neither the short path nor a
+    stream: the full view refuses it, with a section 4 code."""
+    admin = await accounts.admin_token()
+    body = {"query": FOLLOW, "variables": {"id": "x"}}
+    for accept in ("application/json", "application/graphql-response+json, application/json"):
+        headers = {"Authorization": f"Bearer {admin}", "Accept": accept}
+        answer = await client.post("/graphql", json=body, headers=headers)
+        assert answer.status_code == 400, answer.text
+        [error] = answer.json()["errors"]
+        assert error["extensions"]["code"] == "VALIDATION_ERROR"
+        assert "subscriptions are not allowed" in error["message"].lower(), error
