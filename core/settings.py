@@ -103,6 +103,11 @@ class Settings:
     export_max_attempts: int = var(3, "EXPORT_MAX_ATTEMPTS", "integer")
     export_lease: int = var(120, "EXPORT_LEASE", "integer")
     export_sweep_interval: float = var(15.0, "EXPORT_SWEEP_INTERVAL", "number")
+    export_batch_size: int = var(2000, "EXPORT_BATCH_SIZE", "integer")
+    export_progress_interval: float = var(0.25, "EXPORT_PROGRESS_INTERVAL", "number")
+    live_poll_interval: float = var(5.0, "LIVE_POLL_INTERVAL", "number")
+    live_connections_per_user: int = var(5, "LIVE_CONNECTIONS_PER_USER", "integer")
+    live_subscriptions_per_user: int = var(10, "LIVE_SUBSCRIPTIONS_PER_USER", "integer")
     bootstrap_admin_email: str | None = var(None, "BOOTSTRAP_ADMIN_EMAIL", "optional")
     bootstrap_admin_password: str | None = var(
         None, "BOOTSTRAP_ADMIN_PASSWORD", "optional", shown="secret"
@@ -205,6 +210,14 @@ class Settings:
                 problems.append(f"{name}: {exc}")
         if self.max_content_length <= 0:
             problems.append("MAX_CONTENT_LENGTH must be positive")
+        if min(self.export_batch_size, self.live_connections_per_user) < 1:
+            problems.append("EXPORT_BATCH_SIZE and LIVE_CONNECTIONS_PER_USER must be at least 1")
+        if self.live_subscriptions_per_user < 1:
+            problems.append("LIVE_SUBSCRIPTIONS_PER_USER must be at least 1")
+        if self.export_progress_interval < 0 or self.live_poll_interval <= 0:
+            problems.append(
+                "EXPORT_PROGRESS_INTERVAL must be 0 or more, LIVE_POLL_INTERVAL positive"
+            )
         if self.refresh_reuse_leeway < 0:
             problems.append("REFRESH_REUSE_LEEWAY must be 0 or more seconds")
         if self.graphql_apq_ttl <= 0:

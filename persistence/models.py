@@ -157,6 +157,7 @@ class ExportJob(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     row_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
     file_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 from core import rbac
 from core.clock import Clock, SystemClock
 from core.errors import AppError, ErrorCode
+from core.live_limits import LiveCounts
 from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache
 from persistence.db import Database
+from persistence.export_progress import InProcessFeed, ProgressFeed
 from persistence.export_storage import ExportStorage
 from persistence.mail import MailSender
 from persistence.queue import JobQueue
@@ -73,3 +75,6 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     # When this process last wrote each session's `last_used_at` (resolvers.authn).
     session_touches: dict[str, float] = field(default_factory=dict)
+    # Export progress notices (Redis pub/sub, or in process) and this process's live slots.
+    progress: ProgressFeed = field(default_factory=InProcessFeed)
+    live: LiveCounts = field(default_factory=LiveCounts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -19,7 +20,6 @@ from resolvers.access import require_admin
 from resolvers.deps import Caller, Services
 
 log = logging.getLogger("app.exports")
-BATCH = 2000
 HEARTBEAT_EVERY = 25  # batches
 
 
@@ -56,7 +56,9 @@ async def _batches(services: Services, query: UserQuery) -> AsyncIterator[list[t
     after_id = 0
     while True:
         async with services.db.transaction() as session:
-            batch = await users_repo.export_batch(session, query, after_id=after_id, limit=BATCH)
+            batch = await users_repo.export_batch(
+                session, query, after_id=after_id, limit=services.settings.export_batch_size
+            )
         if not batch:
             return
         yield [csv_export.row(*r) for r in batch]
@@ -112,6 +114,15 @@ async def run_export(services: Services, job_id: str) -> str | None:
             return None
         job = await jobs_repo.get(session, job_id)
     assert job is not None
+    await services.progress.publish(job_id)
+    try:
+        return await _run_claimed(services, job)
+    finally:  # every ending (finished, failed, queued again) is a status change to tell
+        await services.progress.publish(job_id)
+
+
+async def _run_claimed(services: Services, job: ExportJob) -> str:
+    job_id = job.id
     try:
         rows = await _write_file(services, job)
     except Exception as exc:
@@ -143,6 +154,7 @@ async def _write_file(services: Services, job: ExportJob) -> int:
     """Store the CSV, a batch at a time, with a heartbeat every HEARTBEAT_EVERY batches."""
     query = UserQuery(**json.loads(job.filter_json))
     rows = 0
+    progress = _Progress(services, job.id)
 
     async def chunks() -> AsyncIterator[bytes]:
         nonlocal rows
@@ -150,12 +162,31 @@ async def _write_file(services: Services, job: ExportJob) -> int:
         async for number, batch in _numbered(_batches(services, query)):
             yield csv_export.encode(batch)
             rows += len(batch)
+            await progress.rows_written(rows)
             if number % HEARTBEAT_EVERY == 0:
                 async with services.db.transaction() as session:
                     await jobs_repo.heartbeat(session, job.id, services.clock.now())
 
     await services.exports.save(file_name(job.id), chunks())
     return rows
+
+
+class _Progress:
+    """Rows written so far, on the job row and as a notice to live subscribers, at most once
+    per EXPORT_PROGRESS_INTERVAL (a fast export must not turn into a stream of writes)."""
+
+    def __init__(self, services: Services, job_id: str) -> None:
+        self.services, self.job_id = services, job_id
+        self.every = services.settings.export_progress_interval
+        self.last = time.monotonic()
+
+    async def rows_written(self, rows: int) -> None:
+        if time.monotonic() - self.last < self.every:
+            return
+        self.last = time.monotonic()
+        async with self.services.db.transaction() as session:
+            await jobs_repo.record_progress(session, self.job_id, rows)
+        await self.services.progress.publish(self.job_id)
 
 
 async def _numbered(
@@ -177,8 +208,10 @@ async def sweep(services: Services) -> None:
         metrics.EXPORT_QUEUE_DEPTH.set(await jobs_repo.queue_depth(session))
         oldest = await jobs_repo.oldest_queued(session)
         metrics.EXPORT_QUEUE_AGE.set(0 if oldest is None else (now - oldest).total_seconds())
+        lost: list[str] = []
         for job in due:
             if job.status == "started":
+                lost.append(job.id)
                 await jobs_repo.retry_or_fail(
                     session,
                     job,
@@ -189,6 +222,8 @@ async def sweep(services: Services) -> None:
         expired = await jobs_repo.expired_files(
             session, before=now - timedelta(seconds=settings.export_retention)
         )
+    for job_id in lost:  # queued again or failed: their subscribers hear of it
+        await services.progress.publish(job_id)
     for job in expired:  # outside that transaction: the storage may be this very database
         await services.exports.delete(job.file_name or file_name(job.id))
         async with services.db.transaction() as session:

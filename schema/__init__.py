@@ -15,7 +15,7 @@ from core.settings import Settings
 from schema.auth import AuthMutation, AuthQuery
 from schema.datetime_scalar import DATETIME
 from schema.errors import log_unexpected
-from schema.exports import ExportsMutation, ExportsQuery
+from schema.exports import ExportsMutation, ExportsQuery, ExportsSubscription
 from schema.health import HealthQuery
 from schema.lifecycle import AccountMutation
 from schema.limits import QueryLimits, limits_rule
@@ -36,6 +36,11 @@ class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery):
 class Mutation(
     AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation, MfaMutation
 ):
+    pass
+
+
+@strawberry.type
+class Subscription(ExportsSubscription):
     pass
 
 
@@ -70,6 +75,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         scalar_overrides={datetime: DATETIME},
+        subscription=Subscription,
         config=StrawberryConfig(
             auto_camel_case=True,
             disable_field_suggestions=not introspection,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from core.settings import Settings
 from resolvers.accounts import create_first_admin
@@ -28,6 +28,7 @@ from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.middleware.unexpected import UnexpectedErrorMiddleware
 from server.rest import rest_routes
+from server.rest.docs_page import PREFIX as DOCS_ASSETS
 
 if TYPE_CHECKING:  # the SDK and the instrumentation are imported only when tracing is on
     from opentelemetry.sdk.trace import TracerProvider
@@ -82,6 +83,7 @@ def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Sta
     graphql = GraphQLView(settings, tracer)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),  # subscriptions over graphql-transport-ws
         *([graphiql_assets()] if settings.graphiql else []),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
@@ -94,7 +96,9 @@ def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Sta
         Middleware(RequestIdMiddleware),
         Middleware(ObservabilityMiddleware, tracing=provider is not None),
         Middleware(
-            SecurityHeadersMiddleware, hsts=settings.is_prod, cacheable=(f"{GRAPHIQL_ASSETS}/",)
+            SecurityHeadersMiddleware,
+            hsts=settings.is_prod,
+            cacheable=(f"{GRAPHIQL_ASSETS}/", f"{DOCS_ASSETS}/"),
         ),
         Middleware(
             CORSMiddleware,

@@ -68,8 +68,9 @@ def single_operation(
     return query, variables, name, extensions
 
 
-def replay(body: bytes) -> Receive:
-    """A `receive` that hands the already-read body to another reader."""
+def replay(body: bytes, then: Receive) -> Receive:
+    """A `receive` that hands the already-read body to another reader, then the connection's own
+    messages: a stream (a subscription over SSE) sees its client leave, not an instant one."""
     sent = False
 
     async def receive() -> Message:
@@ -77,7 +78,7 @@ def replay(body: bytes) -> Receive:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await then()
 
     return receive
 

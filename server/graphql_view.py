@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -18,8 +20,10 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UnsetType
 
 from core import metrics
 from core.errors import AppError
@@ -32,6 +36,7 @@ from schema.errors import format_error
 from schema.limits import QueryLimits, too_complex
 from schema.rules import credential_fields, one_credential_field_error
 from server.graphiql import graphiql_page
+from server.graphql_live import LiveConnection, sign_in_connection
 from server.graphql_media import (
     is_request_error,
     mark_request_error,
@@ -51,6 +56,8 @@ from server.responses import error_response
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LiveConnection
+
     def __init__(self, settings: Settings, tracer: Tracer | None = None) -> None:
         super().__init__(
             build_schema(
@@ -61,15 +68,26 @@ class GraphQLView(GraphQL[Context, None]):
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,  # persisted queries only: see execute_single
-            subscription_protocols=(),
+            # Subscriptions only: graphql-transport-ws, and GraphQL over SSE (distinct
+            # connections). WebSocket pages from other origins than CORS_ORIGINS are refused.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+            allowed_origins=settings.cors_origins,
+            max_subscriptions_per_connection=settings.live_subscriptions_per_user,
+            connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.timeout = settings.graphql_timeout
         self.persisted = PersistedOperations(settings)
+        self.connections_per_user = settings.live_connections_per_user
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Single JSON operations over POST (what every client sends) take a short path;
         anything else, or anything unusual about one, goes through strawberry's full view.
         `graphql_http_path_total{path}` counts which one answered."""
+        if scope["type"] == "websocket":
+            with ExitStack() as held:  # what the connection holds, given back when it ends
+                scope.setdefault("state", {})["held"] = held
+                await super().__call__(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -97,7 +115,7 @@ class GraphQLView(GraphQL[Context, None]):
         body = await request.body()
         operation = single_operation(body)
         if operation is None:
-            return await self.run(Request(request.scope, replay(body)))
+            return await self.run(Request(request.scope, replay(body, request.receive)))
         query, variables, operation_name, extensions = operation
         services, caller = request.app.state.services, request.scope["state"]["caller"]
         query = await self.persisted.document(services, caller, query, extensions)
@@ -110,14 +128,16 @@ class GraphQLView(GraphQL[Context, None]):
                     variable_values=variables,
                     context_value=context,
                     operation_name=operation_name,
-                    allowed_operation_types=_SHORT_PATH_OPERATIONS,
+                    allowed_operation_types=_POST_OPERATIONS,
                     operation_extensions=extensions,
                 )
         except TimeoutError:
             error = too_complex(f"Query execution exceeded {self.timeout:g} seconds")
             result = ExecutionResult(data=None, errors=[error])
         except (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError):
-            return await self.run(Request(request.scope, replay(body)))  # strawberry's words
+            return await self.run(
+                Request(request.scope, replay(body, request.receive))
+            )  # strawberry's words
         if not isinstance(result, ExecutionResult):  # the schema has no streaming operations
             raise TypeError(f"unexpected {type(result).__name__} for a single JSON operation")
         metrics.GRAPHQL_PATHS.labels("short").inc()
@@ -131,17 +151,23 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        """One per HTTP request, or one per WebSocket connection (its caller may change once,
+        in `on_ws_connect`)."""
         services: Services = request.app.state.services
         caller: Caller = request.scope["state"]["caller"]
-        assert isinstance(request, Request)
-        assert isinstance(response, Response)
         return Context(
             services=services,
             caller=caller,
             loaders=Loaders.for_request(services, caller),
             request=request,
-            response=response,
+            response=response if isinstance(response, Response) else Response(),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """`connection_init`: see `server.graphql_live.sign_in_connection`."""
+        held: ExitStack = context.request.scope["state"]["held"]
+        await sign_in_connection(context, held, self.connections_per_user)
+        return UnsetType()  # the one UNSET: a bare `connection_ack`
 
     async def parse_http_body(self, request: Any) -> Any:
         """A POST body is read only when its Content-Type is JSON as a media type (see
@@ -179,32 +205,42 @@ class GraphQLView(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """One operation, its document persisted or checked first (server/persisted.py), stopped
-        after GRAPHQL_TIMEOUT seconds. Over GET only a persisted query runs, by its hash alone
-        (a mutation: 405); a document never travels in a URL."""
+        after GRAPHQL_TIMEOUT seconds, and never a subscription (one runs over SSE or a WebSocket;
+        as one answer it would fail inside). Over GET only a persisted query runs, by its hash
+        alone (a mutation: 405); a document never travels in a URL."""
+        method = request_adapter.method
         persisted = isinstance(request_data.extensions, dict) and (
             "persistedQuery" in request_data.extensions
         )
-        if request_adapter.method == "GET" and (not persisted or request_data.query is not None):
+        if method == "GET" and (not persisted or request_data.query is not None):
             raise HTTPException(400, "queries are not allowed when using GET")
         metrics.GRAPHQL_PATHS.labels("full").inc()
         request_data.query = await self.persisted.document(
             context.services, context.caller, request_data.query, request_data.extensions
         )
+        allowed = _POST_OPERATIONS if method == "POST" else _GET_OPERATIONS
         try:
             async with asyncio.timeout(self.timeout):
-                return await super().execute_single(
-                    request, request_adapter, sub_response, context, root_value, request_data
+                return await self.schema.execute(
+                    request_data.query,
+                    root_value=root_value,
+                    variable_values=request_data.variables,
+                    context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=request_data.extensions,
                 )
         except TimeoutError:
             error = too_complex(f"Query execution exceeded {self.timeout:g} seconds")
             return ExecutionResult(data=None, errors=[error])
-        except HTTPException as exc:
-            if (
-                isinstance(exc.__cause__, InvalidOperationTypeError)
-                and request_adapter.method == "GET"
-            ):
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if method == "GET":
                 raise HTTPException(405, "mutations are not allowed when using GET") from exc
-            raise
+            raise HTTPException(400, exc.as_http_error_reason(method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """GraphiQL for a browser's GET, not for a persisted query sent over GET."""
@@ -239,9 +275,10 @@ class GraphQLView(GraphQL[Context, None]):
         return value
 
 
-# What the short path runs: one JSON document answers these; a subscription (a stream) goes to
-# the full view, whatever the request's Accept says.
-_SHORT_PATH_OPERATIONS = {OperationType.QUERY, OperationType.MUTATION}
+# What one POST may run and answer at once (the short path too, whatever Accept says): a
+# subscription streams (SSE, WebSocket) or is refused. GET runs persisted queries only.
+_POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+_GET_OPERATIONS = frozenset({OperationType.QUERY})
 
 
 class _JSONTyped:
