@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
@@ -87,3 +88,23 @@ def refusal(scope: Scope, exc: HTTPException) -> Response:
     """strawberry's refusal of a request (its status and words) as a GraphQL error."""
     code = _REFUSALS.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
     return error_response(scope, AppError(code, exc.reason, status=exc.status_code))
+
+
+def is_subscription(query: str | None, operation_name: str | None) -> bool:
+    """Whether the document's chosen operation is a subscription: only those stream over SSE.
+    strawberry picks SSE for any request whose Accept names `text/event-stream`, which urql's
+    default does for every query; a query or mutation is answered as one JSON document. A
+    document by hash only (persisted) or one that does not parse is not a stream."""
+    if query is None:
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [
+        o
+        for o in operations
+        if operation_name is None or (o.name and o.name.value == operation_name)
+    ]
+    return len(chosen) == 1 and chosen[0].operation is OperationType.SUBSCRIPTION

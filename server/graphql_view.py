@@ -45,6 +45,7 @@ from server.graphql_media import (
 )
 from server.graphql_requests import (
     check_media_type,
+    is_subscription,
     plain_json,
     refusal,
     replay,
@@ -174,7 +175,16 @@ class GraphQLView(GraphQL[Context, None]):
         `server.media_type`); strawberry's own test is a substring one."""
         if request.method == "POST" and not is_json(request.content_type):
             raise HTTPException(415, "Unsupported Content-Type: send application/json")
-        return await super().parse_http_body(_JSONTyped(request))  # type: ignore[arg-type]
+        # strawberry streams (SSE) whatever a request holds when its Accept names
+        # text/event-stream, which urql's default does for every query: only a subscription
+        # streams here; queries, mutations and batches are answered as one JSON document.
+        data = await super().parse_http_body(_JSONTyped(request))  # type: ignore[arg-type]
+        if isinstance(data, GraphQLRequestData) and is_subscription(
+            data.query, data.operation_name
+        ):
+            transport = self._get_stream_transport_from_headers(request.headers)
+            data.protocol = transport.protocol if transport else "http"
+        return data
 
     async def execute_operation(
         self,
@@ -283,11 +293,14 @@ _GET_OPERATIONS = frozenset({OperationType.QUERY})
 
 class _JSONTyped:
     """A request adapter whose JSON Content-Type (any case, any parameters) reads exactly
-    `application/json`, for strawberry's substring test; other types are left as they are."""
+    `application/json`, for strawberry's substring test (other types are left as they are),
+    and which hides Accept from strawberry's choice of a stream transport."""
 
     def __init__(self, request: Any) -> None:
         self._request = request
         self.content_type = JSON if is_json(request.content_type) else request.content_type
+        # Without Accept, strawberry reads every request as plain HTTP (see parse_http_body).
+        self.headers = {k: v for k, v in request.headers.items() if k.lower() != "accept"}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._request, name)
