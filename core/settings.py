@@ -139,6 +139,8 @@ class Settings:
     mail_rate_limit_address: str = var("3/hour", "MAIL_RATE_LIMIT_ADDRESS")
     mail_rate_limit_ip: str = var("20/hour", "MAIL_RATE_LIMIT_IP")
     refresh_reuse_leeway: int = var(0, "REFRESH_REUSE_LEEWAY", "integer")
+    # Days an audit event is kept before the API's hourly sweep deletes it; 0 keeps them all.
+    audit_retention_days: int = var(365, "AUDIT_RETENTION_DAYS", "integer")
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 
@@ -196,6 +198,8 @@ class Settings:
             problems.append("REFRESH_REUSE_LEEWAY must be 0 or more seconds")
         if self.session_retention < 0:
             problems.append("SESSION_RETENTION must be 0 or more seconds")
+        if self.audit_retention_days < 0:
+            problems.append("AUDIT_RETENTION_DAYS must be 0 (keep every event) or more days")
         if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):
             problems.append("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD go together")
         if self.export_storage == "s3" and not self.export_s3_bucket:

@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from schema.audit import AuditMutation, AuditQuery
 from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
@@ -25,12 +26,14 @@ from schema.users import UsersMutation, UsersQuery
 
 
 @strawberry.type
-class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery):
+class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery, AuditQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation):
+class Mutation(
+    AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation, AuditMutation
+):
     pass
 
 
