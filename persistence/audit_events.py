@@ -48,7 +48,7 @@ class AuditEventView:
     details: str | None  # JSON text
 
 
-_COLUMNS = (
+COLUMNS = (
     AuditEvent.id,
     AuditEvent.at,
     AuditEvent.action,
@@ -67,7 +67,7 @@ async def add(session: AsyncSession, event: AuditEvent) -> None:
     await session.flush()
 
 
-def _conditions(wanted: AuditQuery, after: AuditPosition | None) -> list[ColumnElement[bool]]:
+def filters(wanted: AuditQuery, after: AuditPosition | None = None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if wanted.action is not None:
         where.append(AuditEvent.action == wanted.action)
@@ -91,8 +91,8 @@ async def page(
 ) -> list[AuditEventView]:
     """Up to `limit` matching events past `after`, newest first."""
     query: Any = (
-        select(*_COLUMNS)
-        .where(*_conditions(wanted, after))
+        select(*COLUMNS)
+        .where(*filters(wanted, after))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
     )

@@ -146,6 +146,25 @@ REVOKE_USER_SESSIONS = _document(
 RESTORE_USER = _document(
     "mutation RestoreUser($id: ID!) { restoreUser(id: $id) { ...UserFields } }", USER_FIELDS
 )
+
+# The audit log (admins)
+AUDIT_EVENTS = _document(
+    """
+    query AuditEvents($first: Int, $after: String, $filter: AuditFilter) {
+      auditEvents(first: $first, after: $after, filter: $filter) {
+        items {
+          id at action ipAddress userAgent requestId details actor { id } subject { id }
+        }
+        endCursor hasNextPage
+      }
+    }
+    """
+)
+EXPORT_AUDIT_EVENTS = _document(
+    "mutation ExportAuditEvents($filter: AuditFilter) "
+    "{ exportAuditEvents(filter: $filter) { ...JobFields } }",
+    JOB_FIELDS,
+)
 ALL = (
     ME,
     USER,
@@ -173,4 +192,6 @@ ALL = (
     REVOKE_SESSION,
     REVOKE_USER_SESSIONS,
     RESTORE_USER,
+    AUDIT_EVENTS,
+    EXPORT_AUDIT_EVENTS,
 )
