@@ -111,6 +111,15 @@ async def request_export(
     return job
 
 
+async def request_audit_export(
+    services: Services, caller: Caller, *, filter: audit_events.AuditFilter
+) -> ExportJob:
+    """A CSV export job of the audit events `filter` matches (admins; the filter validated)."""
+    require_admin(caller)
+    query = audit_events.check_filter(filter)
+    return await request_export(services, caller, query=query)
+
+
 async def get_job(services: Services, caller: Caller, *, job_id: str) -> ExportJob:
     require_admin(caller)
     async with services.db.transaction() as session:

@@ -11,7 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
-from schema.audit import AuditMutation, AuditQuery
+from schema.audit import AuditEventsMutation, AuditEventsQuery
 from schema.auth import AuthMutation, AuthQuery
 from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery
@@ -26,13 +26,18 @@ from schema.users import UsersMutation, UsersQuery
 
 
 @strawberry.type
-class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery, AuditQuery):
+class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery, AuditEventsQuery):
     pass
 
 
 @strawberry.type
 class Mutation(
-    AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation, AuditMutation
+    AuthMutation,
+    UsersMutation,
+    ExportsMutation,
+    AccountMutation,
+    SessionsMutation,
+    AuditEventsMutation,
 ):
     pass
 

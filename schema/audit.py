@@ -80,7 +80,7 @@ class AuditFilterInput:
 
 
 @strawberry.type
-class AuditQuery:
+class AuditEventsQuery:
     @strawberry.field(
         extensions=policy(ADMIN), description="Audit events, newest first (keyset pages)."
     )
@@ -106,7 +106,7 @@ class AuditQuery:
 
 
 @strawberry.type
-class AuditMutation:
+class AuditEventsMutation:
     @strawberry.mutation(
         extensions=policy(ADMIN),
         description="Start a CSV export of the audit events matching the filter (newest first).",
@@ -116,6 +116,5 @@ class AuditMutation:
     ) -> ExportJobType:
         ctx = info.context
         raw = filter.to_filter() if filter else audit_events.AuditFilter()
-        query = audit_events.check_filter(raw)
-        row = await exports.request_export(ctx.services, ctx.caller, query=query)
+        row = await exports.request_audit_export(ctx.services, ctx.caller, filter=raw)
         return ExportJobType.from_row(row)

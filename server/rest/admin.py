@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from resolvers import audit_events, exports
+from resolvers import exports
 from server.rest.presenters import job_json
 from server.rest.replies import ok
 from server.rest.routing import Operation, caller_of, services_of
@@ -34,8 +34,9 @@ async def request_export(request: Request, query: UserFilter) -> Response:
 
 
 async def request_audit_export(request: Request, spec: AuditFilterSpec) -> Response:
-    query = audit_events.check_filter(spec.to_filter())
-    job = await exports.request_export(services_of(request), caller_of(request), query=query)
+    job = await exports.request_audit_export(
+        services_of(request), caller_of(request), filter=spec.to_filter()
+    )
     return ok({"job_id": job.id, "status": job.status}, status=202)
 
 
