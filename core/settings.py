@@ -155,6 +155,8 @@ class Settings:
     graphql_safelist: str | None = var(None, "GRAPHQL_SAFELIST", "optional")
     graphql_safelist_admin_bypass: bool = var(False, "GRAPHQL_SAFELIST_ADMIN_BYPASS", "flag")
     cors_allow_headers: tuple[str, ...] = var((), "CORS_ALLOW_HEADERS", "items")
+    # Days an audit event is kept before the API's hourly sweep deletes it; 0 keeps them all.
+    audit_retention_days: int = var(365, "AUDIT_RETENTION_DAYS", "integer")
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 
@@ -224,6 +226,8 @@ class Settings:
             problems.append("GRAPHQL_APQ_TTL must be positive")
         if self.session_retention < 0:
             problems.append("SESSION_RETENTION must be 0 or more seconds")
+        if self.audit_retention_days < 0:
+            problems.append("AUDIT_RETENTION_DAYS must be 0 (keep every event) or more days")
         if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):
             problems.append("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD go together")
         if self.export_storage == "s3" and not self.export_s3_bucket:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.dialects import mysql
@@ -151,6 +152,8 @@ class ExportJob(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
+    # What is exported: `users` (filter_json holds a UserQuery) or `audit` (an AuditQuery).
+    kind: Mapped[str] = mapped_column(String(16), default="users", server_default="users")
     filter_json: Mapped[str] = mapped_column(String(2000), default="{}")
     requested_by: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
@@ -309,3 +312,31 @@ class MfaTicket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditEvent(Base):
+    """Who did what to whom, from where, when: written in the transaction of the change.
+
+    No foreign keys: an event outlives the rows it names, and an insert takes no lock on them.
+    Newest first is (at, id) descending; each filter has an index ending in (at, id), so a
+    keyset page is a range seek at any depth (bench/README.md, "Audit log").
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at_id", "at", "id"),
+        Index("ix_audit_events_action_at_id", "action", "at", "id"),
+        Index("ix_audit_events_actor_id_at_id", "actor_id", "at", "id"),
+        Index("ix_audit_events_subject_id_at_id", "subject_id", "at", "id"),
+        {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    subject_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON (core.audit)

@@ -100,6 +100,15 @@ async def bump_token_version(session: AsyncSession, user_id: int) -> None:
     )
 
 
+async def role_of(session: AsyncSession, user_id: int) -> str | None:
+    """The role a live user holds, the row locked until the transaction ends (MySQL), so the
+    role a change replaces is the one it replaced."""
+    role: str | None = await session.scalar(
+        select(User.role).where(User.id == user_id, User.deleted_at.is_(None)).with_for_update()
+    )
+    return role
+
+
 async def update_versioned(
     session: AsyncSession, user_id: int, values: dict[str, Any], *, expected_version: int | None
 ) -> bool:

@@ -7,16 +7,21 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from typing import Any
 
 from core import csv_export, metrics
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode
 from persistence import exports as jobs_repo
 from persistence import users as users_repo
+from persistence.audit_events import AuditQuery
 from persistence.models import ExportJob
 from persistence.users import UserQuery
+from resolvers import audit_events
 from resolvers.access import require_admin
+from resolvers.audit_log import record, record_alone
 from resolvers.deps import Caller, Services
 
 log = logging.getLogger("app.exports")
@@ -42,6 +47,12 @@ async def stream_users_csv(
 ) -> AsyncIterator[bytes]:
     """The CSV of the filtered users, produced a bounded batch at a time."""
     require_admin(caller)
+    await record_alone(
+        services,
+        caller,
+        AuditAction.EXPORT_DOWNLOADED,
+        details={"kind": "users", "job_id": None, "filter": _filter_of(query)},
+    )
     return _csv_chunks(services, query)
 
 
@@ -65,23 +76,50 @@ async def _batches(services: Services, query: UserQuery) -> AsyncIterator[list[t
         after_id = batch[-1][0]
 
 
-async def request_export(services: Services, caller: Caller, *, query: UserQuery) -> ExportJob:
-    """Record the job (the acceptance), then hand it to the queue; a failed hand-off is retried."""
+def _filter_of(query: UserQuery | AuditQuery) -> dict[str, Any]:
+    if isinstance(query, AuditQuery):
+        return audit_events.query_json(query)
+    return dataclasses.asdict(query)
+
+
+async def request_export(
+    services: Services, caller: Caller, *, query: UserQuery | AuditQuery
+) -> ExportJob:
+    """Record the job (the acceptance), then hand it to the queue; a failed hand-off is retried.
+    A `UserQuery` exports users, an `AuditQuery` the audit events it matches."""
     principal = require_admin(caller)
     now = services.clock.now()
+    kind = "audit" if isinstance(query, AuditQuery) else "users"
     job = ExportJob(
         id=uuid.uuid4().hex,
         status="queued",
+        kind=kind,
         attempts=0,
         created_at=now,
         requested_by=principal.user_id,
-        filter_json=json.dumps(dataclasses.asdict(query), sort_keys=True),
+        filter_json=json.dumps(_filter_of(query), sort_keys=True),
     )
     async with services.db.transaction() as session:
         await jobs_repo.insert(session, job)
+        await record(
+            session,
+            caller,
+            AuditAction.EXPORT_REQUESTED,
+            details={"kind": kind, "job_id": job.id, "filter": _filter_of(query)},
+            at=now,
+        )
     metrics.EXPORT_JOBS.labels("queued").inc()
     await _enqueue(services, job.id)
     return job
+
+
+async def request_audit_export(
+    services: Services, caller: Caller, *, filter: audit_events.AuditFilter
+) -> ExportJob:
+    """A CSV export job of the audit events `filter` matches (admins; the filter validated)."""
+    require_admin(caller)
+    query = audit_events.check_filter(filter)
+    return await request_export(services, caller, query=query)
 
 
 async def get_job(services: Services, caller: Caller, *, job_id: str) -> ExportJob:
@@ -96,15 +134,23 @@ async def get_job(services: Services, caller: Caller, *, job_id: str) -> ExportJ
 async def job_download(
     services: Services, caller: Caller, *, job_id: str
 ) -> tuple[str, AsyncIterator[bytes]]:
-    """The finished CSV of a job (its stored name, its bytes as a stream), from any instance;
-    NOT_FOUND while unfinished or after retention removed it."""
+    """The finished CSV of a job (the name to offer it under: its kind and stored name; its
+    bytes as a stream), from any instance; NOT_FOUND while unfinished or after retention
+    removed it."""
     job = await get_job(services, caller, job_id=job_id)
     stream = None
     if job.status == "finished" and job.file_name:
         stream = await services.exports.open(job.file_name)
     if stream is None:
         raise AppError(ErrorCode.NOT_FOUND, "Export file not available")
-    return job.file_name or "", stream
+    await record_alone(
+        services,
+        caller,
+        AuditAction.EXPORT_DOWNLOADED,
+        details={"kind": job.kind, "job_id": job.id},
+    )
+    kind = "audit-events" if job.kind == "audit" else "users"
+    return f"{kind}-{job.file_name}", stream
 
 
 async def run_export(services: Services, job_id: str) -> str | None:
@@ -152,14 +198,14 @@ async def _run_claimed(services: Services, job: ExportJob) -> str:
 
 async def _write_file(services: Services, job: ExportJob) -> int:
     """Store the CSV, a batch at a time, with a heartbeat every HEARTBEAT_EVERY batches."""
-    query = UserQuery(**json.loads(job.filter_json))
+    columns, batches = _source(services, job)
     rows = 0
     progress = _Progress(services, job.id)
 
     async def chunks() -> AsyncIterator[bytes]:
         nonlocal rows
-        yield csv_export.encode([], header=True)
-        async for number, batch in _numbered(_batches(services, query)):
+        yield csv_export.encode([], header=True, columns=columns)
+        async for number, batch in _numbered(batches):
             yield csv_export.encode(batch)
             rows += len(batch)
             await progress.rows_written(rows)
@@ -187,6 +233,18 @@ class _Progress:
         async with self.services.db.transaction() as session:
             await jobs_repo.record_progress(session, self.job_id, rows)
         await self.services.progress.publish(self.job_id)
+
+
+def _source(
+    services: Services, job: ExportJob
+) -> tuple[Sequence[str], AsyncIterator[list[tuple[str, ...]]]]:
+    """The CSV columns and row batches of a job, by its kind."""
+    stored = json.loads(job.filter_json)
+    if job.kind == "audit":
+        return audit_events.HEADER, audit_events.csv_batches(
+            services, audit_events.query_of(stored)
+        )
+    return csv_export.HEADER, _batches(services, UserQuery(**stored))
 
 
 async def _numbered(

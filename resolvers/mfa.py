@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import email_tokens, metrics, totp
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode, validation_error
 from persistence import mfa as mfa_repo
 from persistence import sessions as sessions_repo
@@ -22,6 +23,7 @@ from persistence.cache import USERS_NAMESPACE
 from persistence.models import TotpFactor
 from resolvers.access import require_admin
 from resolvers.audit import security_event
+from resolvers.audit_log import record
 from resolvers.auth import TokenPair, _open_session, revoke_user_tokens
 from resolvers.deps import Caller, Services
 from resolvers.limits import limit_client
@@ -78,7 +80,7 @@ async def confirm_totp(services: Services, caller: Caller, *, code: str) -> list
         await mfa_repo.replace_recovery_codes(
             session, factor.user_id, recovery_hashes(services, codes), now
         )
-        # INTEGRATOR (audit): record(..., "mfa.enabled", ...)
+        await record(session, caller, AuditAction.MFA_ENABLED, subject_id=factor.user_id, at=now)
     await services.cache.bump(USERS_NAMESPACE)
     return codes
 
@@ -89,7 +91,7 @@ async def disable_totp(services: Services, caller: Caller, *, password: str, cod
     async with _proven(services, caller, password, code, "disable-totp") as (session, user_id):
         await mfa_repo.remove(session, user_id)
         await _set_enabled(services, session, caller, False, "mfa-disabled")
-        # INTEGRATOR (audit): record(..., "mfa.disabled", ...)
+        await record(session, caller, AuditAction.MFA_DISABLED, subject_id=user_id)
     await services.cache.bump(USERS_NAMESPACE)
     return True
 
@@ -119,7 +121,7 @@ async def reset_mfa(services: Services, caller: Caller, *, user_id: str | int) -
         await mfa_repo.remove(session, target)
         await mfa_repo.set_enabled(session, target, False, services.clock.now())
         await revoke_user_tokens(services, session, target, reason="mfa-reset")
-        # INTEGRATOR (audit): record(..., "mfa.reset", ...)
+        await record(session, caller, AuditAction.MFA_RESET, subject_id=target)
     await services.cache.bump(USERS_NAMESPACE)
     return True
 

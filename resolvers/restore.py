@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode
 from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from persistence.views import UserView
 from resolvers.access import require_admin, shown_to
+from resolvers.audit_log import record
 from resolvers.deps import Caller, Services
 from resolvers.user_inputs import parse_user_id
 
@@ -40,6 +42,7 @@ async def restore_user(services: Services, caller: Caller, *, user_id: str | int
             .execution_options(synchronize_session=False)
         )
         restored = await users_repo.get(session, target)
+        await record(session, caller, AuditAction.USER_RESTORED, subject_id=target, at=now)
     await services.cache.bump(USERS_NAMESPACE)
     assert restored is not None
     return shown_to(caller, UserView.of(restored))

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import paging
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode
 from persistence import user_listing
 from persistence import users as users_repo
@@ -19,6 +20,7 @@ from persistence.views import UserView
 from resolvers import cursors, email_verification
 from resolvers.access import all_shown_to, require_admin, shown_to
 from resolvers.accounts import create_account
+from resolvers.audit_log import record, record_update
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Services
 from resolvers.last_admin import keeping_an_admin
@@ -142,10 +144,16 @@ async def create_user(
     principal = require_admin(caller)
     check_role(role)
     row = await create_account(
-        services, name=name, email=email, password=password, role=role, created_by=principal.user_id
+        services,
+        name=name,
+        email=email,
+        password=password,
+        role=role,
+        created_by=principal.user_id,
+        caller=caller,
     )
     if send_verification:
-        await email_verification.send_verification(services, row)
+        await email_verification.send_verification(services, caller, row)
     return shown_to(caller, UserView.of(row))
 
 
@@ -174,10 +182,12 @@ async def update_user(
                 holder = await users_repo.get_by_email(session, values["email"])
                 if holder is not None and holder.id != target:
                     raise AppError(ErrorCode.EMAIL_EXISTS)
+            role_before = await users_repo.role_of(session, target) if "role" in values else None
             if not await users_repo.update_versioned(
                 session, target, values, expected_version=expected
             ):
                 raise await _why_not_written(session, target)
+            await record_update(services, session, caller, target, values, role_before)
             if values.keys() & {"password_hash", "role"} or values.get("is_active") is False:
                 await revoke_user_tokens(services, session, target, reason="account-changed")
             user = await users_repo.get(session, target)
@@ -205,6 +215,7 @@ async def delete_user(
         ):
             raise await _why_not_written(session, target)
         await revoke_user_tokens(services, session, target, reason="deleted")
+        await record(session, caller, AuditAction.USER_DELETED, subject_id=target, at=now)
     await cached_users(services).invalidate()
     return True
 

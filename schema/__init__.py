@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from schema.audit import AuditEventsMutation, AuditEventsQuery
 from schema.auth import AuthMutation, AuthQuery
 from schema.datetime_scalar import DATETIME
 from schema.errors import log_unexpected
@@ -28,13 +29,19 @@ from schema.users import UsersMutation, UsersQuery
 
 
 @strawberry.type
-class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery):
+class Query(AuthQuery, UsersQuery, ExportsQuery, HealthQuery, SessionsQuery, AuditEventsQuery):
     pass
 
 
 @strawberry.type
 class Mutation(
-    AuthMutation, UsersMutation, ExportsMutation, AccountMutation, SessionsMutation, MfaMutation
+    AuthMutation,
+    UsersMutation,
+    ExportsMutation,
+    AccountMutation,
+    SessionsMutation,
+    MfaMutation,
+    AuditEventsMutation,
 ):
     pass
 

@@ -11,6 +11,7 @@ raise the exceptions of `client.errors`, whose docstring draws the tree.
 """
 
 from client.async_client import AsyncAPIClient
+from client.audit import AuditEvent, AuditFilterParams, AuditPage
 from client.core import USER_AGENT, __version__
 from client.errors import (
     APIError,
@@ -64,6 +65,9 @@ __all__ = [
     "APIClient",
     "APIError",
     "AsyncAPIClient",
+    "AuditEvent",
+    "AuditFilterParams",
+    "AuditPage",
     "AuthenticationError",
     "EmailExists",
     "EmailNotVerified",

@@ -13,6 +13,7 @@ from gql.client import AsyncClientSession
 from gql.transport.httpx import HTTPXAsyncTransport
 
 from client import calls
+from client.audit import AsyncAuditMethods
 from client.core import (
     TRANSPORT_FAILURES,
     Call,
@@ -42,7 +43,7 @@ from client.models import (
 T = TypeVar("T")
 
 
-class AsyncAPIClient(AsyncAccountMethods, AsyncMfaMethods, TokenHolder):
+class AsyncAPIClient(AsyncAccountMethods, AsyncMfaMethods, AsyncAuditMethods, TokenHolder):
     """An asyncio client of the accounts API; see `APIClient` for the behaviour of each method.
 
         async with AsyncAPIClient("http://localhost:8000") as api:

@@ -172,6 +172,24 @@ VERIFY_MFA = _document(
     PAIR_FIELDS,
 )
 RESET_MFA = _document("mutation ResetMfa($userId: ID!) { resetMfa(userId: $userId) }")
+# The audit log (admins)
+AUDIT_EVENTS = _document(
+    """
+    query AuditEvents($first: Int, $after: String, $filter: AuditFilter) {
+      auditEvents(first: $first, after: $after, filter: $filter) {
+        items {
+          id at action ipAddress userAgent requestId details actor { id } subject { id }
+        }
+        endCursor hasNextPage
+      }
+    }
+    """
+)
+EXPORT_AUDIT_EVENTS = _document(
+    "mutation ExportAuditEvents($filter: AuditFilter) "
+    "{ exportAuditEvents(filter: $filter) { ...JobFields } }",
+    JOB_FIELDS,
+)
 ALL = (
     ME,
     USER,
@@ -205,4 +223,6 @@ ALL = (
     REGENERATE_RECOVERY_CODES,
     VERIFY_MFA,
     RESET_MFA,
+    AUDIT_EVENTS,
+    EXPORT_AUDIT_EVENTS,
 )

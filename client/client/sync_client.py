@@ -13,6 +13,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXTransport
 
 from client import calls
+from client.audit import AuditMethods
 from client.core import (
     TRANSPORT_FAILURES,
     Call,
@@ -42,7 +43,7 @@ from client.models import (
 T = TypeVar("T")
 
 
-class APIClient(AccountMethods, MfaMethods, TokenHolder):
+class APIClient(AccountMethods, MfaMethods, AuditMethods, TokenHolder):
     """A blocking client of the accounts API; it keeps the token pair of its last login.
 
         api = APIClient("http://localhost:8000")

@@ -18,7 +18,7 @@ from alembic import op
 import persistence.models
 
 revision: str = "0009_totp"
-down_revision: str | None = "0007_account_lifecycle"
+down_revision: str | None = "0008_audit_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
