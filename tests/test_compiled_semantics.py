@@ -52,7 +52,7 @@ class Leafy:
         return good("child of " + self.name)
 
 
-def good(name: str | None = "ok", **changes: Any) -> Leafy:
+def good(name: Any = "ok", **changes: Any) -> Leafy:
     values: dict[str, Any] = {
         "name": name,
         "maybe": None,
@@ -108,6 +108,10 @@ BROKEN: dict[str, Callable[[], Holder]] = {  # made anew for each run: generator
     "a naive datetime": lambda: holder(one=good(at=datetime(2026, 12, 1))),
     "null in a non-null object": lambda: holder(one=None),
     "a non-list for a list": lambda: holder(items=good("x")),
+    "an exception as a value": lambda: holder(one=good(name=ValueError("boom"))),
+    "an exception as a list item": lambda: holder(items=[good("a"), RuntimeError("item")]),
+    "an exception as an object": lambda: holder(optional=LookupError("gone")),
+    "an awaitable list item": lambda: holder(items=[good("a"), _later(good("b"))]),
     "an awaitable attribute": lambda: holder(optional=_later(good("x"))),
 }
 
@@ -173,9 +177,9 @@ async def test_the_plan_shapes_the_values() -> None:
     shaped: list[str] = []
     original = PlannedExecutor._object
 
-    def spy(self: PlannedExecutor, shape: Any, source: Any, path: Any) -> Any:
+    def spy(self: PlannedExecutor, shape: Any, *args: Any) -> Any:
         shaped.append(shape.type.name)
-        return original(self, shape, source, path)
+        return original(self, shape, *args)
 
     PlannedExecutor._object = spy  # type: ignore[method-assign]
     try:

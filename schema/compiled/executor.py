@@ -15,6 +15,7 @@ a scalar of another Python type) goes back to graphql-core's own completion for 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from types import GeneratorType
 from typing import Any
 
 from graphql import GraphQLOutputType, GraphQLResolveInfo
@@ -72,10 +73,17 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         fast = leaf.fast(value)
         if fast is not SLOW:
             return fast
-        return self._standard(step, value, path)
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            return self._standard(step, value, path)
+        return self.complete_leaf_value(leaf.type, value)  # graphql-core's, errors included
 
-    def _object(self, shape: ObjectOf, source: Any, path: Path) -> Any:
-        """What `execute_fields` does for an object's field groups."""
+    def _object(
+        self, shape: ObjectOf, source: Any, path: Path, pending: list[_Field] | None = None
+    ) -> Any:
+        """What `execute_fields` does for an object's field groups. With `pending` (the items
+        of a list), a nullable resolver field's awaitable, which never raises (its errors are
+        recorded and it becomes null), is left there for the list to gather with its siblings'
+        instead of making this object an awaitable of its own."""
         result: dict[str, Any] = {}
         awaited: list[str] = []
         try:
@@ -93,7 +101,10 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                         continue
                     result[key] = value
                     if self.is_awaitable(value):
-                        awaited.append(key)
+                        if pending is not None and not step.non_null:
+                            pending.append((result, key, value))
+                        else:
+                            awaited.append(key)
                     continue
                 result[key] = value = self._inline(shape, step, attr, source, path)
                 if value.__class__ is _Pending:
@@ -120,12 +131,13 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                 fast = shape_.fast(value)
                 if fast is not SLOW:
                     return fast
+                if not isinstance(value, Exception) and not self.is_awaitable(value):
+                    return self.complete_leaf_value(shape_.type, value)
             field_path = Path(path, step.key, shape.type.name)
-            completed = (
-                self._standard(step, value, field_path)
-                if self.is_awaitable(value)
-                else self._value(step, value, field_path)
-            )
+            if isinstance(value, Exception) or self.is_awaitable(value):
+                completed = self._standard(step, value, field_path)
+            else:
+                completed = self._value(step, value, field_path)
             if self.is_awaitable(completed):
                 return _Pending(self._await_field(completed, step, field_path))
             return completed
@@ -143,13 +155,15 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
 
     def _list(self, shape: ListOf, items: Any, step: FieldStep, path: Path) -> Any:
-        """What `complete_iterable_value` does, for a list or tuple."""
-        if items.__class__ is not list and items.__class__ is not tuple:
+        """What `complete_iterable_value` does, for a list or tuple of values the steps shape
+        (graphql-core completes any other list, before anything of it ran)."""
+        if (items.__class__ is not list and items.__class__ is not tuple) or self._unusual(items):
             return self._standard(step, items, path)
         item_shape, item_type = shape.item, shape.item_type
         item_step = _item_step(step, shape)
         completed: list[Any] = []
         awaited: list[int] = []
+        pending: list[_Field] = []
         try:
             for index, item in enumerate(items):
                 item_path = Path(path, index, None)
@@ -159,10 +173,8 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                             raise TypeError(step.null_message)
                         completed.append(None)
                         continue
-                    if self.is_awaitable(item):
-                        raise _Unplanned
                     if item_shape.__class__ is ObjectOf:
-                        value = self._object(item_shape, item, item_path)
+                        value = self._object(item_shape, item, item_path, pending)
                     else:
                         value = self._value(item_step, item, item_path)
                     if self.is_awaitable(value):
@@ -170,22 +182,27 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                         awaited.append(index)
                     else:
                         completed.append(value)
-                except _Unplanned:
-                    raise
                 except Exception as error:
                     self.handle_field_error(error, item_type, step.details, item_path)
                     completed.append(None)
-        except _Unplanned:
-            if awaited:
-                self.settle_in_background([completed[index] for index in awaited])
-            return self._standard(step, items, path)
         except Exception:
-            if awaited:
-                self.settle_in_background([completed[index] for index in awaited])
+            waiting = [completed[index] for index in awaited] + [field[2] for field in pending]
+            if waiting:
+                self.settle_in_background(waiting)
             raise
-        if not awaited:
+        if not awaited and not pending:
             return completed
-        return _gather_items(completed, awaited)
+        return _gather_items(completed, awaited, pending)
+
+    def _unusual(self, items: list[Any] | tuple[Any, ...]) -> bool:
+        """Whether a list holds an awaitable or an exception (one item of each class is looked
+        at; generators, whose awaitability is per object, each one)."""
+        for item in {item.__class__: item for item in items}.values():
+            if isinstance(item, Exception) or self.is_awaitable(item):
+                return True
+            if item.__class__ is GeneratorType:
+                return any(self.is_awaitable(each) for each in items)
+        return False
 
     async def _await_item(
         self, value: Awaitable[Any], item_type: GraphQLOutputType, step: FieldStep, path: Path
@@ -205,8 +222,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         return super().complete_value(step.type, step.details, info, path, value, None)
 
 
-class _Unplanned(Exception):
-    """A value the steps do not shape (an awaitable list item): graphql-core completes it."""
+_Field = tuple[dict[str, Any], str, Awaitable[Any]]  # an object, a key, the awaitable value
 
 
 class _Pending:
@@ -239,11 +255,16 @@ async def _gather_fields(result: dict[str, Any], awaited: list[str]) -> dict[str
     return result
 
 
-async def _gather_items(completed: list[Any], awaited: list[int]) -> list[Any]:
-    if len(awaited) == 1:
-        completed[awaited[0]] = await completed[awaited[0]]
-    else:
-        values = await gather_with_cancel(*(completed[index] for index in awaited))
-        for index, value in zip(awaited, values, strict=True):
-            completed[index] = value
+async def _gather_items(
+    completed: list[Any], awaited: list[int], pending: list[_Field]
+) -> list[Any]:
+    """The list's awaitable items and its items' pending fields, gathered at once (one batch
+    per level for the loaders, as graphql-core's nested gathers give)."""
+    values = await gather_with_cancel(
+        *(completed[index] for index in awaited), *(field[2] for field in pending)
+    )
+    for index, value in zip(awaited, values, strict=False):
+        completed[index] = value
+    for (result, key, _), value in zip(pending, values[len(awaited) :], strict=True):
+        result[key] = value
     return completed

@@ -79,20 +79,21 @@ def _int(value: Any) -> Any:
 
 
 def _enum(type_: GraphQLEnumType) -> FastSerialiser:
-    """Member to name by one dict read; only pairs graphql-core itself answers the same way."""
-    names: dict[Any, str] = {}
-    for name, value in type_.values.items():
+    """Member (or raw value) to name by one dict read, for the exact classes graphql-core was
+    seen to answer that way at plan time; strawberry's own lookup scans every value."""
+    candidates = [value.value for value in type_.values.values()]
+    candidates += list(getattr(type_, "wrapped_cls", ()))  # strawberry's Python enum
+    names: dict[type, dict[Any, str]] = {}
+    for candidate in candidates:
         try:
-            if type_.coerce_output_value(value.value) == name:
-                names[value.value] = name
+            name = type_.coerce_output_value(candidate)
+            names.setdefault(candidate.__class__, {})[candidate] = name
         except Exception:  # noqa: S112 - a value graphql-core refuses stays on its path
             continue
 
     def fast(value: Any) -> Any:
-        try:
-            return names.get(value, SLOW)
-        except TypeError:  # unhashable
-            return SLOW
+        known = names.get(value.__class__)
+        return SLOW if known is None else known.get(value, SLOW)
 
     return fast
 
