@@ -3,7 +3,8 @@
 
 Plans are keyed by the operation node's identity: the parse cache hands the same document
 object to every request with the same text, and each entry keeps its operation alive, so an id
-is never reused while its plan is held.
+is never reused while its plan is held. A plan belongs to one schema (the parse cache is shared
+by every schema of the process, as in the tests): another schema plans anew.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ _STANDARD: Plan = {}  # graphql-core runs the whole operation
 
 
 class _Entry:
-    __slots__ = ("directive_variables", "operation", "plans")
+    __slots__ = ("directive_variables", "operation", "plans", "schema")
 
-    def __init__(self, operation: OperationDefinitionNode, names: tuple[str, ...]) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, operation: OperationDefinitionNode, names: tuple[str, ...]
+    ) -> None:
+        self.schema = schema
         self.operation = operation
         self.directive_variables = names
         self.plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
@@ -49,8 +53,8 @@ def plan_for(
 ) -> Plan | None:
     """The operation's plan for these variables, planned on first use; None: graphql-core's."""
     entry = _entries.get(id(operation))
-    if entry is None or entry.operation is not operation:
-        entry = _Entry(operation, _directive_variables(operation, fragments))
+    if entry is None or entry.operation is not operation or entry.schema is not schema:
+        entry = _Entry(schema, operation, _directive_variables(operation, fragments))
         _remember(_entries, id(operation), entry, CACHED_DOCUMENTS)
         metrics.GRAPHQL_PLANS_CACHED.set(len(_entries))
     else:
