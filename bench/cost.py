@@ -134,6 +134,7 @@ def callgrind(kind: str, args: argparse.Namespace) -> int:
                 sys.executable, "-m", "bench.cost", kind, "--requests", str(requests),
                 "--runs", "1", "--warmup", "20",
                 "--database-url", args.database_url, "--redis-url", args.redis_url,
+                *(f"--env={item}" for item in args.env),
             ]  # fmt: skip
             subprocess.run(command, check=True, capture_output=True)
             summary = re.search(r"^summary: (\d+)", out.read_text(), re.MULTILINE)
@@ -155,12 +156,20 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--callgrind", action="store_true", help="count instructions instead")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a product setting for this run, e.g. GRAPHQL_EXECUTOR=standard (repeatable)",
+    )
     args = parser.parse_args()
     seed.prepare(args.database_url, args.users, log=False)
     if args.callgrind:
         print(f"{args.kind}: {callgrind(args.kind, args):,} instructions per request")
         return
-    settings = Settings.from_env(product_env(args.database_url, args.redis_url))
+    overrides = dict(item.partition("=")[::2] for item in args.env)
+    settings = Settings.from_env(product_env(args.database_url, args.redis_url) | overrides)
     admin = seed.create_admin(settings, UA)
     runs = asyncio.run(
         measure(args.kind, args.requests, args.runs, args.warmup, settings, admin.token)

@@ -33,6 +33,12 @@ GRAPHQL_PATHS = Counter(
     "GraphQL operations by the path that ran them (short: one JSON operation; full: the view)",
     ["path"],
 )
+GRAPHQL_PLANS = Counter(
+    "graphql_plans_total",
+    "Execution plan lookups by result: hit, miss (planned now), standard (graphql-core runs it)",
+    ["result"],
+)
+GRAPHQL_PLANS_CACHED = Gauge("graphql_plans_cached", "Execution plans held in the plan cache")
 RESOLVER_LATENCY = Histogram(
     "graphql_resolver_duration_seconds",
     "Time in root-field resolvers",

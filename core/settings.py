@@ -81,6 +81,9 @@ class Settings:
     graphql_max_cost: int = var(5000, "GRAPHQL_MAX_COST", "integer")
     graphql_timeout: float = var(10.0, "GRAPHQL_TIMEOUT", "number")
     graphql_batch_limit: int = var(0, "GRAPHQL_BATCH_LIMIT", "integer")
+    graphql_executor: Literal["compiled", "standard"] = var(
+        "compiled", "GRAPHQL_EXECUTOR", "choice", choices=("compiled", "standard")
+    )
     metrics_token: str | None = var(None, "METRICS_TOKEN", "optional", shown="secret")
     shutdown_drain_seconds: float = var(5.0, "SHUTDOWN_DRAIN_SECONDS", "number")
     rq_queue: str = var("exports", "RQ_QUEUE")

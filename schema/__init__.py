@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from core.settings import Settings
 from schema.audit import AuditEventsMutation, AuditEventsQuery
 from schema.auth import AuthMutation, AuthQuery
+from schema.compiled import Executor, executor_class
 from schema.datetime_scalar import DATETIME
 from schema.errors import log_unexpected
 from schema.exports import ExportsMutation, ExportsQuery, ExportsSubscription
@@ -66,9 +67,10 @@ def build_schema(
     introspection: bool = True,
     batch_limit: int = 0,
     tracer: Tracer | None = None,
+    executor: Executor = "compiled",
 ) -> AppSchema:
     """The schema; `limits` and `introspection` change what is accepted, never the SDL. With a
-    `tracer`, each operation is a span."""
+    `tracer`, each operation is a span; `executor` is GRAPHQL_EXECUTOR (schema.compiled)."""
     limits = limits or QueryLimits.of(Settings())
     rules: list[type[ASTValidationRule]] = []
     if not introspection:
@@ -89,4 +91,5 @@ def build_schema(
             batching_config={"max_operations": batch_limit} if batch_limit > 0 else None,
         ),
         extensions=[OperationSpan.factory(tracer), checks] if tracer else [checks],
+        execution_context_class=executor_class(executor),
     )

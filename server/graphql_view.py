@@ -66,6 +66,7 @@ class GraphQLView(GraphQL[Context, None]):
                 introspection=settings.graphql_introspection,
                 batch_limit=settings.graphql_batch_limit,
                 tracer=tracer,
+                executor=settings.graphql_executor,
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,  # persisted queries only: see execute_single
