@@ -181,7 +181,7 @@ async def test_the_plan_shapes_the_values() -> None:
         shaped.append(shape.type.name)
         return original(self, shape, *args)
 
-    PlannedExecutor._object = spy  # type: ignore[method-assign]
+    PlannedExecutor._object = spy  # type: ignore[method-assign,assignment]
     try:
         result = await COMPILED.execute(DOCUMENTS["every field"], variable_values={"c": "fine"})
     finally:
