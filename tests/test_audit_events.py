@@ -178,6 +178,9 @@ async def test_actors_and_subjects_load_in_one_query_per_level(
     engine = services.db.engine.sync_engine
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name() in ("export-sweep", "mail-sender"):
+            return  # the app's sweep (its audit purge reads audit_events), not the request
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
@@ -199,8 +202,6 @@ async def test_actors_and_subjects_load_in_one_query_per_level(
     assert len(items) == 26  # 13 user.created, the admin's login, 12 user.updated
     with_users = [i for i in items if i["action"] == "user.updated"]
     assert all(i["actor"] and i["subject"] for i in with_users)
-    # The token's check, the page, one batched SELECT of users per level (actor and subject
-    # share one), whatever the page size; users the cache holds cost none.
     # The token's check, the page, and one batched SELECT of users (actor and subject share
     # it), whatever the page size; users the cache already holds cost none.
     assert sizes[2] <= 3 and sizes[30] <= 3, sizes
