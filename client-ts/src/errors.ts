@@ -27,6 +27,7 @@
  * │   ├── ServiceUnavailable     SERVICE_UNAVAILABLE
  * │   ├── InternalError          INTERNAL_ERROR; .requestId
  * │   ├── PersistedQueryNotFound PERSISTED_QUERY_NOT_FOUND
+ * │   ├── PersistedQueryNotSupported PERSISTED_QUERY_NOT_SUPPORTED
  * │   └── QueryNotInSafelist     QUERY_NOT_IN_SAFELIST
  * ├── NetworkError               no usable answer: connection, timeout, not GraphQL; .status
  * └── ExportError                an export job failed or did not finish in time; .job
@@ -192,6 +193,10 @@ export class InternalError extends APIError {
 export class PersistedQueryNotFound extends APIError {
   static override readonly code: string = "PERSISTED_QUERY_NOT_FOUND";
 }
+/** The server has persisted queries off (GRAPHQL_APQ=false): send documents. */
+export class PersistedQueryNotSupported extends APIError {
+  static override readonly code: string = "PERSISTED_QUERY_NOT_SUPPORTED";
+}
 export class QueryNotInSafelist extends APIError {
   static override readonly code: string = "QUERY_NOT_IN_SAFELIST";
 }
@@ -243,6 +248,7 @@ export const ERROR_CLASSES: ReadonlyMap<string, typeof APIError> = new Map(
     ServiceUnavailable,
     InternalError,
     PersistedQueryNotFound,
+    PersistedQueryNotSupported,
     QueryNotInSafelist,
   ].map((cls) => [cls.code, cls]),
 );
