@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, check_name, check_password, normalise_email
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from resolvers.deps import Services
 
@@ -60,7 +59,7 @@ async def create_account(
             await session.flush()
     except IntegrityError as exc:  # a concurrent insert of the same email won
         raise AppError(ErrorCode.EMAIL_EXISTS) from exc
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     return user
 
 

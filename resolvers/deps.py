@@ -16,6 +16,7 @@ from persistence.export_storage import ExportStorage
 from persistence.mail import MailSender
 from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
+from persistence.users_cache import CachedUsers
 from persistence.views import UserView
 
 if TYPE_CHECKING:
@@ -73,3 +74,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     # When this process last wrote each session's `last_used_at` (resolvers.authn).
     session_touches: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def users(self) -> CachedUsers:
+        """The users reads through the cache, and the one invalidation every users write calls."""
+        return CachedUsers(self.db, self.cache, self.settings)

@@ -10,7 +10,6 @@ from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, normalise_email
 from persistence import account_tokens
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from persistence.views import UserView
 from resolvers.access import shown_to
@@ -67,7 +66,7 @@ async def verify_email(services: Services, caller: Caller, *, token: str) -> Use
             .execution_options(synchronize_session=False)
         )
         verified = await users_repo.get(session, user.id)
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     if notice is not None:
         await send_queued(services, notice)
     assert verified is not None

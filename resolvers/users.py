@@ -14,7 +14,6 @@ from core.errors import AppError, ErrorCode
 from persistence import user_listing
 from persistence import users as users_repo
 from persistence.user_listing import Position, UserQuery
-from persistence.users_cache import CachedUsers
 from persistence.views import UserView
 from resolvers import cursors, email_verification
 from resolvers.access import all_shown_to, require_admin, shown_to
@@ -58,16 +57,12 @@ class UserPage:
         return self.end_cursor if self.has_next_page else None
 
 
-def cached_users(services: Services) -> CachedUsers:
-    return CachedUsers(services.db, services.cache, services.settings)
-
-
 async def get_me(services: Services, caller: Caller) -> UserView:
     """The signed-in user's own account: the row authentication read, else the cache."""
     principal = caller.require_principal()
     user = caller.user
     if user is None or user.id != principal.user_id:
-        user = await cached_users(services).user(principal.user_id)
+        user = await services.users.user(principal.user_id)
     if user is None:  # deleted between authentication and now
         raise AppError(ErrorCode.TOKEN_REVOKED)
     return shown_to(caller, user)
@@ -76,7 +71,7 @@ async def get_me(services: Services, caller: Caller) -> UserView:
 async def get_user(services: Services, caller: Caller, *, user_id: str | int) -> UserView | None:
     """One live account by id; None when absent or deleted."""
     require_admin(caller)
-    user = await cached_users(services).user(parse_user_id(user_id))
+    user = await services.users.user(parse_user_id(user_id))
     return None if user is None else shown_to(caller, user)
 
 
@@ -96,7 +91,7 @@ async def list_users(
     query = query or UserQuery()
     check_listing(page, per_page, after, query)
     position = None if after is None else cursors.decode(query, after)
-    rows = await cached_users(services).page(
+    rows = await services.users.page(
         query, page=page, per_page=per_page, after=after, position=position
     )
     return UserPage(
@@ -185,7 +180,7 @@ async def update_user(
             answer = UserView.of(user)  # the row as committed, read inside its transaction
     except IntegrityError as exc:  # a concurrent write took the email
         raise AppError(ErrorCode.EMAIL_EXISTS) from exc
-    await cached_users(services).invalidate()
+    await services.users.invalidate()
     return shown_to(caller, answer)
 
 
@@ -205,7 +200,7 @@ async def delete_user(
         ):
             raise await _why_not_written(session, target)
         await revoke_user_tokens(services, session, target, reason="deleted")
-    await cached_users(services).invalidate()
+    await services.users.invalidate()
     return True
 
 
