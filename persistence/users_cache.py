@@ -19,9 +19,8 @@ from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE, Cache
 from persistence.db import Database
 from persistence.user_listing import Position, UserQuery
-from persistence.views import VIEW_FIELDS, UserView
+from persistence.views import DATE_FIELDS, VIEW_FIELDS, UserView
 
-_DATES = ("created_at", "updated_at", "deleted_at", "last_login_at")
 # Bumped whenever a view's fields change: entries an older release cached (without the new
 # fields) are then never read back.
 _FORMAT = "v2"
@@ -29,14 +28,14 @@ _FORMAT = "v2"
 
 def _data(user: UserView) -> dict[str, Any]:
     data = {name: getattr(user, name) for name in VIEW_FIELDS}
-    for name in _DATES:
+    for name in DATE_FIELDS:
         data[name] = data[name].isoformat() if data[name] is not None else None
     return data
 
 
 def _view(data: dict[str, Any]) -> UserView:
     values = dict(data)
-    for name in _DATES:
+    for name in DATE_FIELDS:
         values[name] = datetime.fromisoformat(data[name]) if data[name] else None
     return UserView(**values)
 
