@@ -254,3 +254,14 @@ class OutgoingMail(Base):
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class LiveUserCount(Base):
+    """A share of the live users count (migration 0011): triggers on `users` keep the rows
+    exact in the writing transaction, and their sum is the unfiltered total (persistence.users)."""
+
+    __tablename__ = "live_user_counts"
+    __table_args__ = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    live: Mapped[int] = mapped_column(BigInteger)

@@ -35,26 +35,35 @@ from resolvers.user_inputs import (
 class UserPage:
     """A page of a listing. Paged by number, `page` is known; paged by cursor (`after`) it is
     None until `locate_page` counts the rows before the cursor, which only a client asking for
-    the page number pays for, once per page however many fields ask."""
+    the page number pays for, once per page however many fields ask. `total` likewise: None
+    until `page_total` counts a filtered listing for a client that asks (unfiltered, it is one
+    small read of the live users count and always there)."""
 
     items: list[UserView]
     page: int | None
     per_page: int
-    total: int
+    total: int | None
     has_next_page: bool
     end_cursor: str | None
     query: UserQuery = field(default_factory=UserQuery)
     after: Position | None = None
     _located: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
+    _counted: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
 
     @property
     def pages(self) -> int:
-        return math.ceil(self.total / self.per_page) if self.total else 0
+        """Of a counted page (`list_users(counted=True)`, what REST asks)."""
+        assert self.total is not None, "an uncounted page: use page_total"
+        return pages_of(self.total, self.per_page)
 
     @property
     def next_cursor(self) -> str | None:
         """Where the next page starts; None on the last page."""
         return self.end_cursor if self.has_next_page else None
+
+
+def pages_of(total: int, per_page: int) -> int:
+    return math.ceil(total / per_page) if total else 0
 
 
 async def get_me(services: Services, caller: Caller) -> UserView:
@@ -83,16 +92,17 @@ async def list_users(
     per_page: int = paging.DEFAULT_PER_PAGE,
     query: UserQuery | None = None,
     after: str | None = None,
+    counted: bool = True,
 ) -> UserPage:
     """A page of accounts with filters and a stable order: by number (`page`), or the
     `per_page` accounts after a cursor (`after`, from a previous page's `end_cursor`), which
-    costs the same at any depth."""
+    costs the same at any depth. Not `counted`, a filtered total is left to `page_total`."""
     require_admin(caller)
     query = query or UserQuery()
     check_listing(page, per_page, after, query)
     position = None if after is None else cursors.decode(query, after)
     rows = await services.users.page(
-        query, page=page, per_page=per_page, after=after, position=position
+        query, page=page, per_page=per_page, after=after, position=position, counted=counted
     )
     return UserPage(
         all_shown_to(caller, rows.items),
@@ -115,6 +125,16 @@ async def locate_page(services: Services, page: UserPage) -> int:
     if page._located is None:
         page._located = asyncio.ensure_future(_count_to(services, page.query, page.after))
     return await page._located // page.per_page + 1
+
+
+async def page_total(services: Services, page: UserPage) -> int:
+    """The matching total of a page: counted with it, or counted now, once for the page
+    however many fields ask at the same time (`total` and `pages`)."""
+    if page.total is not None:
+        return page.total
+    if page._counted is None:
+        page._counted = asyncio.ensure_future(services.users.total(page.query))
+    return await page._counted
 
 
 async def _count_to(services: Services, query: UserQuery, after: Position) -> int:
