@@ -340,3 +340,14 @@ class AuditEvent(Base):
     user_agent: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     details: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON (core.audit)
+
+
+class LiveUserCount(Base):
+    """A share of the live users count (migration 0011): triggers on `users` keep the rows
+    exact in the writing transaction, and their sum is the unfiltered total (persistence.users)."""
+
+    __tablename__ = "live_user_counts"
+    __table_args__ = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    live: Mapped[int] = mapped_column(BigInteger)

@@ -11,7 +11,6 @@ from core.audit import AuditAction
 from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, check_name, check_password, normalise_email
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from resolvers.audit_log import record
 from resolvers.deps import Caller, Services
@@ -72,7 +71,7 @@ async def create_account(
             )
     except IntegrityError as exc:  # a concurrent insert of the same email won
         raise AppError(ErrorCode.EMAIL_EXISTS) from exc
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     return user
 
 

@@ -18,6 +18,7 @@ from persistence.export_storage import ExportStorage
 from persistence.mail import MailSender
 from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
+from persistence.users_cache import CachedUsers
 from persistence.views import UserView
 
 if TYPE_CHECKING:
@@ -78,3 +79,8 @@ class Services:
     # Export progress notices (Redis pub/sub, or in process) and this process's live slots.
     progress: ProgressFeed = field(default_factory=InProcessFeed)
     live: LiveCounts = field(default_factory=LiveCounts)
+
+    @property
+    def users(self) -> CachedUsers:
+        """The users reads through the cache, and the one invalidation every users write calls."""
+        return CachedUsers(self.db, self.cache, self.settings)

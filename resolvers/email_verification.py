@@ -11,7 +11,6 @@ from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, normalise_email
 from persistence import account_tokens
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from persistence.views import UserView
 from resolvers.access import shown_to
@@ -95,7 +94,7 @@ async def verify_email(services: Services, caller: Caller, *, token: str) -> Use
             else {"from_email": old_email, "email": row.email},
             at=now,
         )
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     if notice is not None:
         await send_queued(services, notice)
     assert verified is not None

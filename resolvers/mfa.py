@@ -19,7 +19,6 @@ from core.errors import AppError, ErrorCode, validation_error
 from persistence import mfa as mfa_repo
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import TotpFactor
 from resolvers.access import require_admin
 from resolvers.audit import security_event
@@ -81,7 +80,7 @@ async def confirm_totp(services: Services, caller: Caller, *, code: str) -> list
             session, factor.user_id, recovery_hashes(services, codes), now
         )
         await record(session, caller, AuditAction.MFA_ENABLED, subject_id=factor.user_id, at=now)
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     return codes
 
 
@@ -92,7 +91,7 @@ async def disable_totp(services: Services, caller: Caller, *, password: str, cod
         await mfa_repo.remove(session, user_id)
         await _set_enabled(services, session, caller, False, "mfa-disabled")
         await record(session, caller, AuditAction.MFA_DISABLED, subject_id=user_id)
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     return True
 
 
@@ -122,7 +121,7 @@ async def reset_mfa(services: Services, caller: Caller, *, user_id: str | int) -
         await mfa_repo.set_enabled(session, target, False, services.clock.now())
         await revoke_user_tokens(services, session, target, reason="mfa-reset")
         await record(session, caller, AuditAction.MFA_RESET, subject_id=target)
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     return True
 
 

@@ -7,7 +7,6 @@ from sqlalchemy import select, update
 from core.audit import AuditAction
 from core.errors import AppError, ErrorCode
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from persistence.views import UserView
 from resolvers.access import require_admin, shown_to
@@ -23,7 +22,9 @@ async def restore_user(services: Services, caller: Caller, *, user_id: str | int
     target = parse_user_id(user_id)
     now = services.clock.now()
     async with services.db.transaction() as session:
-        user = await users_repo.get(session, target, include_deleted=True)
+        # Locked: of two restores at once, the second waits and then finds the account live
+        # (read from its snapshot, it would restore nothing and find no live row to answer).
+        user = await users_repo.get(session, target, include_deleted=True, locked=True)
         if user is None:
             raise AppError(ErrorCode.USER_NOT_FOUND)
         if user.deleted_at is None:
@@ -43,6 +44,6 @@ async def restore_user(services: Services, caller: Caller, *, user_id: str | int
         )
         restored = await users_repo.get(session, target)
         await record(session, caller, AuditAction.USER_RESTORED, subject_id=target, at=now)
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     assert restored is not None
     return shown_to(caller, UserView.of(restored))

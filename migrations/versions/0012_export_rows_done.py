@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_export_rows_done"
-down_revision: str | None = "0009_totp"
+down_revision: str | None = "0011_live_user_count"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
