@@ -44,7 +44,7 @@ COPY --chown=app:app schema schema
 COPY --chown=app:app server server
 COPY --chown=app:app jobs jobs
 USER 10001:10001
-EXPOSE 8000
+EXPOSE 8000 9101
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/ready', timeout=2)"]
 # On SIGTERM the server answers /ready 503 for SHUTDOWN_DRAIN_SECONDS (5), then uvicorn finishes

@@ -1,4 +1,5 @@
-"""The command line (the legacy name): serve, migrate, create-admin, seed-data, worker, export-schema.
+"""The command line (the legacy name): serve, migrate, create-admin, seed-data, worker, export-schema,
+export-operations.
 Expected failures print one line to stderr and exit non-zero, without a traceback: 1 for a
 refused operation (email taken, database unreachable), 2 for bad input or configuration."""
 
@@ -65,11 +66,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     from server.main import serve as run_one
     from server.main import serve_workers
 
+    if settings.graphql_safelist:  # refused here, before any worker starts
+        from server.persisted import load_manifest
+
+        load_manifest(settings.graphql_safelist)
     url = f"http://{args.host}:{args.port}"
     print(f"Serving on {url}  (GraphQL: POST {url}/graphql)")
     if settings.graphiql:
         print(f"GraphiQL: open {url}/graphql in a browser")
-    print("Create an admin with: python manage.py create-admin --name NAME --email EMAIL")
+    print("No admin yet? python manage.py create-admin --name NAME --email EMAIL")
     if args.workers > 1:
         serve_workers(settings, args.host, args.port, args.workers)
     else:
@@ -191,6 +196,30 @@ def export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def sdk_documents() -> list[str]:
+    """The SDK's operations, each as the SDK sends it (gql prints the parsed document)."""
+    sys.path.insert(0, str(ROOT / "client"))
+    from client.operations import ALL
+    from graphql import print_ast
+
+    return [print_ast(request.document) for request in ALL]
+
+
+def export_operations(settings: Settings, args: argparse.Namespace) -> int:
+    """The safelist manifest (`{sha256: document}`) of the SDK's operations, for GRAPHQL_SAFELIST."""
+    import orjson
+
+    from server.persisted import manifest_of
+
+    text = orjson.dumps(manifest_of(sdk_documents()), option=orjson.OPT_INDENT_2).decode()
+    if args.output == "-":
+        print(text)
+        return 0
+    Path(args.output).write_text(text + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="manage.py", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -220,6 +249,11 @@ def parser() -> argparse.ArgumentParser:
     sdl.add_argument("--output", default=str(ROOT / "schema.graphql"))
     sdl.add_argument("--check", action="store_true", help="fail when the file is stale")
     sdl.set_defaults(handler=export_schema)
+    ops = commands.add_parser(
+        "export-operations", help="write the SDK's operations as a safelist manifest"
+    )
+    ops.add_argument("--output", default="-", help="a file (default: standard output)")
+    ops.set_defaults(handler=export_operations)
     return root
 
 
@@ -242,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return fail(f"{error.code.value}: {problems or error.message}", BAD_INPUT)
         return fail(describe(error), REFUSED)
+    except SettingsError as exc:  # found while opening what the settings name (a safelist)
+        return fail(str(exc), BAD_INPUT)
     except KeyboardInterrupt:
         return 130
     return code

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,12 @@ REQUESTS: dict[str, tuple[str, str, bytes]] = {
         json.dumps({"query": USERS_DOC.format(page=1, per_page=100)}).encode(),
     ),
     "rest-100": ("GET", "/users?per_page=100", b""),
+    "graphql-20": (
+        "POST",
+        "/graphql",
+        json.dumps({"query": USERS_DOC.format(page=1, per_page=20)}).encode(),
+    ),
+    "rest-20": ("GET", "/users?per_page=20", b""),
 }
 # `me` signed in with an API key instead of a session's access token.
 REQUESTS["me-key"] = REQUESTS["me"]
@@ -61,9 +67,16 @@ def product_env(database_url: str, redis_url: str) -> dict[str, str]:
 
 
 async def measure(
-    kind: str, requests: int, runs: int, warmup: int, settings: Settings, token: str
+    kind: str,
+    requests: int,
+    runs: int,
+    warmup: int,
+    settings: Settings,
+    token: str,
+    clock: Callable[[], float] = time.process_time,
 ) -> list[float]:
-    """CPU seconds per request of `runs` runs of `requests` sequential requests."""
+    """CPU seconds (or `clock` seconds) per request of `runs` runs of `requests` sequential
+    requests."""
     from server.app import create_app
     from server.logging_setup import configure_logging
 
@@ -119,10 +132,10 @@ async def measure(
             await one()
         per_request = []
         for _ in range(runs):
-            started = time.process_time()
+            started = clock()
             for _ in range(requests):
                 await one()
-            per_request.append((time.process_time() - started) / requests)
+            per_request.append((clock() - started) / requests)
     return per_request
 
 
@@ -137,6 +150,7 @@ def callgrind(kind: str, args: argparse.Namespace) -> int:
                 sys.executable, "-m", "bench.cost", kind, "--requests", str(requests),
                 "--runs", "1", "--warmup", "20",
                 "--database-url", args.database_url, "--redis-url", args.redis_url,
+                *(f"--env={item}" for item in args.env),
             ]  # fmt: skip
             run = subprocess.run(command, capture_output=True, text=True)
             if run.returncode != 0:  # say why: valgrind's own lines left out
@@ -161,17 +175,36 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--callgrind", action="store_true", help="count instructions instead")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a product setting for this run, e.g. GRAPHQL_EXECUTOR=standard (repeatable)",
+    )
+    parser.add_argument(
+        "--wall", action="store_true", help="elapsed time instead of CPU (the database's included)"
+    )
+    parser.add_argument("--cache-off", action="store_true", help="CACHE_TTL=0: every page read")
     args = parser.parse_args()
     seed.prepare(args.database_url, args.users, log=False)
     if args.callgrind:
         print(f"{args.kind}: {callgrind(args.kind, args):,} instructions per request")
         return
-    settings = Settings.from_env(product_env(args.database_url, args.redis_url))
+    overrides = dict(item.partition("=")[::2] for item in args.env)
+    env = product_env(args.database_url, args.redis_url) | overrides
+    if args.cache_off:
+        env["CACHE_TTL"] = "0"
+    settings = Settings.from_env(env)
     admin = seed.create_admin(settings, UA)
     token = seed.api_key_for(settings, admin, UA) if args.kind == "me-key" else admin.token
-    runs = asyncio.run(measure(args.kind, args.requests, args.runs, args.warmup, settings, token))
+    clock = time.perf_counter if args.wall else time.process_time
+    runs = asyncio.run(
+        measure(args.kind, args.requests, args.runs, args.warmup, settings, token, clock)
+    )
     micros = [round(r * 1e6) for r in runs]
-    print(f"{args.kind}: {statistics.median(micros):,} µs CPU per request (runs: {micros})")
+    what = "elapsed" if args.wall else "CPU"
+    print(f"{args.kind}: {statistics.median(micros):,} µs {what} per request (runs: {micros})")
 
 
 if __name__ == "__main__":

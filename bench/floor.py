@@ -133,8 +133,8 @@ class Queries:
     def __init__(self, dialect: str) -> None:
         self.mark = "%s" if dialect == "mysql" else "?"
         columns = COLUMNS.format(role="`role`" if dialect == "mysql" else "role")
-        live = "WHERE users.deleted_at IS NULL"
-        self.count = f"SELECT count(users.id) AS count_1 FROM users {live}"
+        # The product's unfiltered total: the live users count (migration 0011), not count(*).
+        self.count = "SELECT sum(live_user_counts.live) AS sum_1 FROM live_user_counts"
         # The page is the product's own statement, compiled once (it changes when the product's
         # does); `page_args` orders a page's limit and offset as its placeholders want them.
         compiled = page_query(UserQuery(), offset=_OFFSET, limit=_LIMIT).compile(

@@ -647,6 +647,14 @@ class Runner:
 
     # The table -------------------------------------------------------------------------------
 
+    def slope(self, prefix: str) -> float | None:
+        """µs per added user from `perPage: 20` to `perPage: 100`: the difference of the time
+        per request (1 / req/s: one worker, saturated) over the 80 users."""
+        small, large = self.results.get(f"{prefix}-20"), self.results.get(f"{prefix}-100")
+        if not small or not large or not small.rps or not large.rps:
+            return None
+        return (1 / large.rps - 1 / small.rps) / 80 * 1e6
+
     def ratio(self, key: str, to: str) -> float | None:
         a, b = self.results.get(key), self.results.get(to)
         return a.rps / b.rps if a and b and b.rps else None
@@ -710,19 +718,31 @@ class Runner:
             rows.append(f"- {text}: {value:.2f} ({'met' if met else 'NOT met'})")
 
         target(
-            "GraphQL users(perPage: 100) ≥ 3× stock",
+            "GraphQL users(perPage: 100) ≥ 25× stock",
             self.ratio("product-graphql-100", "stock-100"),
-            3,
+            25,
         )
         target(
-            "GraphQL users(perPage: 100) ≥ 0.25× floor",
+            "GraphQL users(perPage: 100), cache hit, ≥ 0.75× floor",
             self.ratio("product-graphql-100", "floor-100"),
-            0.25,
+            0.75,
         )
         target(
-            "GraphQL users(perPage: 100), cache off, ≥ 0.25× floor",
+            "GraphQL users(perPage: 100), cache off, ≥ 0.5× floor",
             self.ratio("nocache-graphql-100", "floor-100"),
-            0.25,
+            0.5,
+        )
+        ours, floor = self.slope("product-graphql"), self.slope("floor")
+        if ours is not None and floor is not None:
+            rows.append(
+                f"- slope, each added user (perPage 20 → 100, 1/req/s of one saturated worker): "
+                f"ours {ours:.1f} µs, floor {floor:.1f} µs"
+            )
+        target(
+            "slope per added user ≤ 3× the floor's",
+            ours / floor if ours is not None and floor else None,
+            3,
+            higher=False,
         )
         target("me ≥ 0.35× floor", self.ratio("product-me", "floor-me"), 0.35)
         target(

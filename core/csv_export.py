@@ -30,11 +30,14 @@ def row(
     )
 
 
-def encode(rows: Iterable[Sequence[str]], *, header: bool = False) -> bytes:
-    """UTF-8 CSV lines ending in CRLF, quoted where RFC 4180 needs it."""
+def encode(
+    rows: Iterable[Sequence[str]], *, header: bool = False, columns: Sequence[str] = HEADER
+) -> bytes:
+    """UTF-8 CSV lines ending in CRLF, quoted where RFC 4180 needs it; with `header`, the
+    `columns` line first (the users export's by default)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     if header:
-        writer.writerow(HEADER)
+        writer.writerow(columns)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")

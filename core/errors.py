@@ -28,6 +28,11 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    MFA_REQUIRED = "MFA_REQUIRED"
+    INVALID_MFA_CODE = "INVALID_MFA_CODE"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    QUERY_NOT_IN_SAFELIST = "QUERY_NOT_IN_SAFELIST"
 
 
 # The one table that maps codes to REST statuses.
@@ -52,6 +57,12 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.MFA_REQUIRED: 401,
+    ErrorCode.INVALID_MFA_CODE: 401,
+    # GraphQL only (contract section 6).
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: 400,
+    ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: 400,
+    ErrorCode.QUERY_NOT_IN_SAFELIST: 400,
 }
 
 _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
@@ -75,6 +86,12 @@ _DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "Too many requests",
     ErrorCode.SERVICE_UNAVAILABLE: "Service temporarily unavailable",
     ErrorCode.INTERNAL_ERROR: "Internal server error",
+    ErrorCode.MFA_REQUIRED: "Second factor required: send verifyMfa with the ticket in details",
+    ErrorCode.INVALID_MFA_CODE: "Invalid, used or expired second-factor code or ticket",
+    # Apollo's clients read these two messages as well as the codes.
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: "PersistedQueryNotFound",
+    ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: "PersistedQueryNotSupported",
+    ErrorCode.QUERY_NOT_IN_SAFELIST: "This operation is not in the safelist",
 }
 
 

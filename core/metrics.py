@@ -28,6 +28,17 @@ GRAPHQL_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 GRAPHQL_ERRORS = Counter("graphql_errors_total", "GraphQL errors by code", ["code"])
+GRAPHQL_PATHS = Counter(
+    "graphql_http_path_total",
+    "GraphQL operations by the path that ran them (short: one JSON operation; full: the view)",
+    ["path"],
+)
+GRAPHQL_PLANS = Counter(
+    "graphql_plans_total",
+    "Execution plan lookups by result: hit, miss (planned now), standard (graphql-core runs it)",
+    ["result"],
+)
+GRAPHQL_PLANS_CACHED = Gauge("graphql_plans_cached", "Execution plans held in the plan cache")
 RESOLVER_LATENCY = Histogram(
     "graphql_resolver_duration_seconds",
     "Time in root-field resolvers",

@@ -81,6 +81,9 @@ class Settings:
     graphql_max_cost: int = var(5000, "GRAPHQL_MAX_COST", "integer")
     graphql_timeout: float = var(10.0, "GRAPHQL_TIMEOUT", "number")
     graphql_batch_limit: int = var(0, "GRAPHQL_BATCH_LIMIT", "integer")
+    graphql_executor: Literal["compiled", "standard"] = var(
+        "compiled", "GRAPHQL_EXECUTOR", "choice", choices=("compiled", "standard")
+    )
     metrics_token: str | None = var(None, "METRICS_TOKEN", "optional", shown="secret")
     shutdown_drain_seconds: float = var(5.0, "SHUTDOWN_DRAIN_SECONDS", "number")
     rq_queue: str = var("exports", "RQ_QUEUE")
@@ -103,6 +106,11 @@ class Settings:
     export_max_attempts: int = var(3, "EXPORT_MAX_ATTEMPTS", "integer")
     export_lease: int = var(120, "EXPORT_LEASE", "integer")
     export_sweep_interval: float = var(15.0, "EXPORT_SWEEP_INTERVAL", "number")
+    export_batch_size: int = var(2000, "EXPORT_BATCH_SIZE", "integer")
+    export_progress_interval: float = var(0.25, "EXPORT_PROGRESS_INTERVAL", "number")
+    live_poll_interval: float = var(5.0, "LIVE_POLL_INTERVAL", "number")
+    live_connections_per_user: int = var(5, "LIVE_CONNECTIONS_PER_USER", "integer")
+    live_subscriptions_per_user: int = var(10, "LIVE_SUBSCRIPTIONS_PER_USER", "integer")
     bootstrap_admin_email: str | None = var(None, "BOOTSTRAP_ADMIN_EMAIL", "optional")
     bootstrap_admin_password: str | None = var(
         None, "BOOTSTRAP_ADMIN_PASSWORD", "optional", shown="secret"
@@ -139,6 +147,19 @@ class Settings:
     mail_rate_limit_address: str = var("3/hour", "MAIL_RATE_LIMIT_ADDRESS")
     mail_rate_limit_ip: str = var("20/hour", "MAIL_RATE_LIMIT_IP")
     refresh_reuse_leeway: int = var(0, "REFRESH_REUSE_LEEWAY", "integer")
+    # --- The TOTP second factor (README, "Second factor"): the issuer authenticator apps show,
+    # and the budgets of wrong codes per login ticket and per account.
+    totp_issuer: str = var("accounts-graphql", "TOTP_ISSUER")
+    mfa_rate_limit_ticket: str = var("5/5minutes", "MFA_RATE_LIMIT_TICKET")
+    mfa_rate_limit_account: str = var("10/hour", "MFA_RATE_LIMIT_ACCOUNT")
+    # --- Persisted operations and HTTP conventions (README, "Persisted operations").
+    graphql_apq: bool = var(True, "GRAPHQL_APQ", "flag")
+    graphql_apq_ttl: int = var(86_400, "GRAPHQL_APQ_TTL", "integer")
+    graphql_safelist: str | None = var(None, "GRAPHQL_SAFELIST", "optional")
+    graphql_safelist_admin_bypass: bool = var(False, "GRAPHQL_SAFELIST_ADMIN_BYPASS", "flag")
+    cors_allow_headers: tuple[str, ...] = var((), "CORS_ALLOW_HEADERS", "items")
+    # Days an audit event is kept before the API's hourly sweep deletes it; 0 keeps them all.
+    audit_retention_days: int = var(365, "AUDIT_RETENTION_DAYS", "integer")
     # Not read from the environment: `manage.py serve --workers` sets it for its processes.
     workers: int = 1
 
@@ -185,6 +206,8 @@ class Settings:
             ("REFRESH_RATE_LIMIT_IP", self.refresh_rate_limit_ip),
             ("MAIL_RATE_LIMIT_ADDRESS", self.mail_rate_limit_address),
             ("MAIL_RATE_LIMIT_IP", self.mail_rate_limit_ip),
+            ("MFA_RATE_LIMIT_TICKET", self.mfa_rate_limit_ticket),
+            ("MFA_RATE_LIMIT_ACCOUNT", self.mfa_rate_limit_account),
         ):
             try:
                 RateLimit.parse(spec)
@@ -192,10 +215,22 @@ class Settings:
                 problems.append(f"{name}: {exc}")
         if self.max_content_length <= 0:
             problems.append("MAX_CONTENT_LENGTH must be positive")
+        if min(self.export_batch_size, self.live_connections_per_user) < 1:
+            problems.append("EXPORT_BATCH_SIZE and LIVE_CONNECTIONS_PER_USER must be at least 1")
+        if self.live_subscriptions_per_user < 1:
+            problems.append("LIVE_SUBSCRIPTIONS_PER_USER must be at least 1")
+        if self.export_progress_interval < 0 or self.live_poll_interval <= 0:
+            problems.append(
+                "EXPORT_PROGRESS_INTERVAL must be 0 or more, LIVE_POLL_INTERVAL positive"
+            )
         if self.refresh_reuse_leeway < 0:
             problems.append("REFRESH_REUSE_LEEWAY must be 0 or more seconds")
+        if self.graphql_apq_ttl <= 0:
+            problems.append("GRAPHQL_APQ_TTL must be positive")
         if self.session_retention < 0:
             problems.append("SESSION_RETENTION must be 0 or more seconds")
+        if self.audit_retention_days < 0:
+            problems.append("AUDIT_RETENTION_DAYS must be 0 (keep every event) or more days")
         if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):
             problems.append("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD go together")
         if self.export_storage == "s3" and not self.export_s3_bucket:

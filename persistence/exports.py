@@ -49,7 +49,12 @@ async def claim(session: AsyncSession, job_id: str, now: datetime) -> bool:
         attempts=ExportJob.attempts + 1,
         started_at=now,
         heartbeat_at=now,
+        rows_done=0,
     )
+
+
+async def record_progress(session: AsyncSession, job_id: str, rows_done: int) -> None:
+    await _update(session, job_id, ExportJob.status == "started", rows_done=rows_done)
 
 
 async def heartbeat(session: AsyncSession, job_id: str, now: datetime) -> None:
@@ -66,6 +71,7 @@ async def finish(
         status="finished",
         finished_at=now,
         row_count=row_count,
+        rows_done=row_count,
         file_name=file_name,
         error=None,
     )

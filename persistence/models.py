@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.dialects import mysql
@@ -104,6 +105,8 @@ class User(Base):
     )
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Whether a confirmed TOTP factor guards sign-in (its row: `TotpFactor`).
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def etag(self) -> str:
@@ -149,12 +152,15 @@ class ExportJob(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
+    # What is exported: `users` (filter_json holds a UserQuery) or `audit` (an AuditQuery).
+    kind: Mapped[str] = mapped_column(String(16), default="users", server_default="users")
     filter_json: Mapped[str] = mapped_column(String(2000), default="{}")
     requested_by: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     row_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
     file_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -254,6 +260,97 @@ class OutgoingMail(Base):
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class TotpFactor(Base):
+    """A user's TOTP authenticator: pending until confirmed, its secret sealed
+    (`core.secret_box`), and the last time step a code was accepted for, so a code (and any
+    older one) is refused afterwards by every worker."""
+
+    __tablename__ = "totp_factors"
+    __table_args__ = ({"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},)
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_sealed: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code of a user, kept as its keyed hash."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (
+        Index("ix_recovery_codes_user_id_code_hash", "user_id", "code_hash", unique=True),
+        {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MfaTicket(Base):
+    """The ticket a login answers MFA_REQUIRED with: single use, short-lived, kept as its hash,
+    bound to the client that passed the password and to the account's token version."""
+
+    __tablename__ = "mfa_tickets"
+    __table_args__ = (
+        Index("ix_mfa_tickets_user_id", "user_id"),
+        {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    ticket_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    token_version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditEvent(Base):
+    """Who did what to whom, from where, when: written in the transaction of the change.
+
+    No foreign keys: an event outlives the rows it names, and an insert takes no lock on them.
+    Newest first is (at, id) descending; each filter has an index ending in (at, id), so a
+    keyset page is a range seek at any depth (bench/README.md, "Audit log").
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at_id", "at", "id"),
+        Index("ix_audit_events_action_at_id", "action", "at", "id"),
+        Index("ix_audit_events_actor_id_at_id", "actor_id", "at", "id"),
+        Index("ix_audit_events_subject_id_at_id", "subject_id", "at", "id"),
+        {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    subject_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON (core.audit)
+
+
+class LiveUserCount(Base):
+    """A share of the live users count (migration 0011): triggers on `users` keep the rows
+    exact in the writing transaction, and their sum is the unfiltered total (persistence.users)."""
+
+    __tablename__ = "live_user_counts"
+    __table_args__ = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    live: Mapped[int] = mapped_column(BigInteger)
 
 
 class ApiKey(Base):

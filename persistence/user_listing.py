@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core import paging
 from core.validation import normalise_email
-from persistence.models import User
+from persistence.models import LiveUserCount, User
 from persistence.views import VIEW_COLUMNS, UserView
 
 # Reads for display run on a Core connection (Database.reading) or an ORM session alike.
@@ -145,6 +145,16 @@ async def count_through(reader: Reader, wanted: UserQuery, position: Position) -
     return int(total or 0)
 
 
+def unfiltered(wanted: UserQuery) -> bool:
+    """Every live user, whatever the order: the total the counter rows keep."""
+    return not (wanted.include_deleted or wanted.name or wanted.email or wanted.role)
+
+
 async def count(reader: Reader, wanted: UserQuery) -> int:
-    total = await reader.scalar(filtered(select(func.count(User.id)), wanted))
+    """The matching users: one small read of the live users count (migration 0011) when
+    unfiltered, a count of the rows otherwise."""
+    if unfiltered(wanted):
+        total = await reader.scalar(select(func.sum(LiveUserCount.live)))
+    else:
+        total = await reader.scalar(filtered(select(func.count(User.id)), wanted))
     return int(total or 0)

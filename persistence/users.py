@@ -34,13 +34,18 @@ async def get_view(reader: Reader, user_id: int) -> UserView | None:
     return None if row is None else UserView(*row)
 
 
-async def get(session: AsyncSession, user_id: int, *, include_deleted: bool = False) -> User | None:
+async def get(
+    session: AsyncSession, user_id: int, *, include_deleted: bool = False, locked: bool = False
+) -> User | None:
     """The row as the database holds it now. `populate_existing`: a session that already holds
     the row (an email check loaded it) would otherwise hand back its copy from before an
-    `UPDATE` it just ran, and a write would answer the old version and ETag."""
+    `UPDATE` it just ran, and a write would answer the old version and ETag. `locked`: the row
+    is locked until the transaction ends, and read as last committed (not from the snapshot)."""
     query = select(User).where(User.id == user_id).execution_options(populate_existing=True)
     if not include_deleted:
         query = query.where(User.deleted_at.is_(None))
+    if locked:
+        query = query.with_for_update()
     return (await session.scalars(query)).first()
 
 
@@ -98,6 +103,15 @@ async def bump_token_version(session: AsyncSession, user_id: int) -> None:
         .values(token_version=User.token_version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+async def role_of(session: AsyncSession, user_id: int) -> str | None:
+    """The role a live user holds, the row locked until the transaction ends (MySQL), so the
+    role a change replaces is the one it replaced."""
+    role: str | None = await session.scalar(
+        select(User.role).where(User.id == user_id, User.deleted_at.is_(None)).with_for_update()
+    )
+    return role
 
 
 async def update_versioned(

@@ -19,24 +19,23 @@ from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE, Cache
 from persistence.db import Database
 from persistence.user_listing import Position, UserQuery
-from persistence.views import VIEW_FIELDS, UserView
+from persistence.views import DATE_FIELDS, VIEW_FIELDS, UserView
 
-_DATES = ("created_at", "updated_at", "deleted_at", "last_login_at")
 # Bumped whenever a view's fields change: entries an older release cached (without the new
 # fields) are then never read back.
-_FORMAT = "v2"
+_FORMAT = "v4"  # v3: mfa_enabled; v4: a page may be cached without its total (null)
 
 
 def _data(user: UserView) -> dict[str, Any]:
     data = {name: getattr(user, name) for name in VIEW_FIELDS}
-    for name in _DATES:
+    for name in DATE_FIELDS:
         data[name] = data[name].isoformat() if data[name] is not None else None
     return data
 
 
 def _view(data: dict[str, Any]) -> UserView:
     values = dict(data)
-    for name in _DATES:
+    for name in DATE_FIELDS:
         values[name] = datetime.fromisoformat(data[name]) if data[name] else None
     return UserView(**values)
 
@@ -47,12 +46,17 @@ def list_key(page: int, per_page: int, after: str | None, query: UserQuery) -> s
     return f"list:{page}:{per_page}:{after}:{sorted(filters.items())}"
 
 
+def total_key(query: UserQuery) -> str:
+    """The cache key of a listing's total: its filters (any order)."""
+    return f"total:{query.name}:{query.email}:{query.role}:{query.include_deleted}"
+
+
 @dataclass(frozen=True, slots=True)
 class PageRows:
-    """The rows of one page, the matching total, and whether more follow."""
+    """The rows of one page, the matching total (None: not counted), and whether more follow."""
 
     items: list[UserView]
-    total: int
+    total: int | None
     more: bool
 
 
@@ -77,15 +81,19 @@ class CachedUsers:
         per_page: int,
         after: str | None,
         position: Position | None,
+        counted: bool = True,
     ) -> PageRows:
-        """A page of matching users: by number, or the `per_page` after `position`."""
+        """A page of matching users: by number, or the `per_page` after `position`; with the
+        total when `counted` or unfiltered (then one small read: persistence.user_listing)."""
+        counted = counted or user_listing.unfiltered(query)
         full_key, cached = await self._get(list_key(page, per_page, after, query))
         if cached is not None:
-            return PageRows(
-                [_view(item) for item in cached["items"]], cached["total"], cached["more"]
-            )
+            total = cached["total"]
+            if total is None and counted:  # cached by a reader that did not count
+                total = await self.total(query)
+            return PageRows([_view(item) for item in cached["items"]], total, cached["more"])
         async with self.db.reading() as connection:  # one snapshot for both
-            total = await user_listing.count(connection, query)
+            total = await user_listing.count(connection, query) if counted else None
             items = await user_listing.page(
                 connection,
                 query,
@@ -99,6 +107,17 @@ class CachedUsers:
             value = {"items": [_data(u) for u in items], "total": total, "more": more}
             await self.cache.set(full_key, value, self.settings.cache_ttl)
         return PageRows(items, total, more)
+
+    async def total(self, query: UserQuery) -> int:
+        """The number of users matching `query`'s filters."""
+        key, cached = await self._get(total_key(query))
+        if cached is not None:
+            return int(cached)
+        async with self.db.reading() as connection:
+            total = await user_listing.count(connection, query)
+        if key is not None:
+            await self.cache.set(key, total, self.settings.cache_ttl)
+        return total
 
     async def user(self, user_id: int) -> UserView | None:
         """One live user; None when absent or deleted."""

@@ -7,12 +7,13 @@ import logging
 
 from sqlalchemy.exc import IntegrityError
 
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, check_name, check_password, normalise_email
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
-from resolvers.deps import Services
+from resolvers.audit_log import record
+from resolvers.deps import Caller, Services
 
 log = logging.getLogger("app.accounts")
 
@@ -34,8 +35,10 @@ async def create_account(
     password: str,
     role: str,
     created_by: int | None = None,
+    caller: Caller | None = None,
 ) -> User:
-    """Validate, hash (off the event loop) and insert a user; a taken email is EMAIL_EXISTS."""
+    """Validate, hash (off the event loop) and insert a user; a taken email is EMAIL_EXISTS.
+    The `user.created` event names `caller` (None: the system, e.g. the CLI) as the actor."""
     check_new_account(services, name=name, email=email, password=password)
     email = normalise_email(email)
     password_hash = await asyncio.to_thread(services.hasher.hash, password)
@@ -58,9 +61,17 @@ async def create_account(
             )
             session.add(user)
             await session.flush()
+            await record(
+                session,
+                caller,
+                AuditAction.USER_CREATED,
+                subject_id=user.id,
+                details={"role": role},
+                at=now,
+            )
     except IntegrityError as exc:  # a concurrent insert of the same email won
         raise AppError(ErrorCode.EMAIL_EXISTS) from exc
-    await services.cache.bump(USERS_NAMESPACE)
+    await services.users.invalidate()
     return user
 
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core import api_keys
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode, Problems
 from persistence import api_keys as api_keys_repo
 from persistence.api_keys import ApiKeyView
 from persistence.models import ApiKey
 from resolvers.access import forbid_api_key
+from resolvers.audit_log import record
 from resolvers.deps import Caller, Services
 
 # Live keys per account: enough for every machine a person runs, and a bound on the table.
@@ -61,6 +63,15 @@ async def create_api_key(
                 {"name": [f"At most {MAX_LIVE_KEYS} live keys; revoke one first"]},
             )
         view = await api_keys_repo.add(session, row)
+        details = {"key_id": view.id, "name": name, "expires_at": row.expires_at}
+        await record(
+            session,
+            caller,
+            AuditAction.APIKEY_CREATED,
+            subject_id=principal.user_id,
+            details={k: v for k, v in details.items() if v is not None},
+            at=now,
+        )
     return NewApiKey(view, secret)
 
 
@@ -76,6 +87,15 @@ async def revoke_api_key(services: Services, caller: Caller, *, key_id: str) -> 
         revoked = await api_keys_repo.revoke(
             session, int(text), owner=owner, now=services.clock.now()
         )
+        if revoked:
+            key = await session.get(ApiKey, int(text))
+            await record(
+                session,
+                caller,
+                AuditAction.APIKEY_REVOKED,
+                subject_id=key.user_id if key is not None else None,
+                details={"key_id": int(text)},
+            )
     if not revoked:
         raise AppError(ErrorCode.NOT_FOUND, "API key not found")
     return True

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import metrics, tokens
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode
 from core.settings import Settings
 from core.validation import normalise_email
@@ -20,10 +21,12 @@ from persistence.views import UserView
 from resolvers.access import forbid_api_key, shown_to
 from resolvers.accounts import check_new_account, create_account
 from resolvers.audit import security_event
+from resolvers.audit_log import record
 from resolvers.deps import Caller, Services
 from resolvers.email_verification import send_verification
 from resolvers.limits import limit_client
-from resolvers.signin import sign_in_attempt
+from resolvers.second_factor import second_factor_required
+from resolvers.signin import failed_sign_in, sign_in_attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ async def _registered(
             password=password,
             role=role,
             created_by=caller.principal.user_id if caller.principal else None,
+            caller=caller,
         )
     except AppError as error:
         if error.code is not ErrorCode.EMAIL_EXISTS:
@@ -75,7 +79,7 @@ async def _registered(
         if existing is None:
             raise
         return await _replay_registration(services, caller, existing, password, role)
-    await send_verification(services, user)
+    await send_verification(services, caller, user)
     return user
 
 
@@ -90,7 +94,7 @@ async def _replay_registration(
             if existing.role != role:
                 raise AppError(ErrorCode.EMAIL_EXISTS)
             return existing
-    security_event(caller, "login_failed", door="register")
+    await failed_sign_in(services, caller, door="register", user_id=existing.id)
     raise AppError(ErrorCode.EMAIL_EXISTS)
 
 
@@ -104,13 +108,19 @@ async def login(services: Services, caller: Caller, *, email: str, password: str
         signed_in = await attempt.verify(user, password)
     if not signed_in or user is None:
         metrics.AUTH_EVENTS.labels("login_failed").inc()
-        security_event(caller, "login_failed")
+        await failed_sign_in(services, caller, door="login", user_id=user.id if user else None)
         raise AppError(ErrorCode.INVALID_CREDENTIALS)
     if services.settings.require_verified_email and not user.email_verified:
+        await failed_sign_in(
+            services, caller, door="login", user_id=user.id, reason="email_not_verified"
+        )
         raise AppError(ErrorCode.EMAIL_NOT_VERIFIED)
-    metrics.AUTH_EVENTS.labels("login").inc()
     rehash = services.hasher.needs_rehash(user.password_hash)
     new_hash = await asyncio.to_thread(services.hasher.hash, password) if rehash else None
+    if user.mfa_enabled:  # the session waits for the second factor (`resolvers.mfa.verify_mfa`)
+        metrics.AUTH_EVENTS.labels("mfa_required").inc()
+        raise await second_factor_required(services, caller, user, new_hash)
+    metrics.AUTH_EVENTS.labels("login").inc()
     return await _open_session(services, caller, user, new_hash)
 
 
@@ -135,6 +145,15 @@ async def _open_session(
             await users_repo.set_password_hash(session, user.id, new_hash)
         await sessions_repo.record_login(session, user.id, now)
         await sessions_repo.open_session(session, row)
+        await record(
+            session,
+            caller,
+            AuditAction.LOGIN_SUCCEEDED,
+            actor_id=user.id,
+            subject_id=user.id,
+            details={"session_id": row.id},
+            at=now,
+        )
     services.session_touches[row.id] = time.monotonic()  # last_used_at is now: no UPDATE soon
     return _issue(services, row, user.token_version)
 
@@ -165,6 +184,14 @@ async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> 
         reused = not won and live and not _just_rotated(settings, row, claims.jti, now)
         if reused:
             await sessions_repo.revoke(session, row.id, now=now, reason="reuse")
+            await record(
+                session,
+                caller,
+                AuditAction.TOKEN_REUSE_DETECTED,
+                subject_id=row.user_id,
+                details={"session_id": row.id},
+                at=now,
+            )
     if reused:
         metrics.AUTH_EVENTS.labels("refresh_reuse").inc()
         security_event(caller, "refresh_reuse", session_user=row.user_id)
@@ -178,10 +205,16 @@ async def refresh(services: Services, caller: Caller, *, refresh_token: str) -> 
 async def logout(services: Services, caller: Caller) -> bool:
     """Revoke the caller's session: its access and refresh tokens both stop working. An API key
     has no session to end (and ends with `revokeApiKey`, from a session): FORBIDDEN."""
-    principal = forbid_api_key(caller)
+    principal, now = forbid_api_key(caller), services.clock.now()
     async with services.db.transaction() as session:
-        await sessions_repo.revoke(
-            session, principal.session_id, now=services.clock.now(), reason="logout"
+        await sessions_repo.revoke(session, principal.session_id, now=now, reason="logout")
+        await record(
+            session,
+            caller,
+            AuditAction.LOGOUT,
+            subject_id=principal.user_id,
+            details={"session_id": principal.session_id},
+            at=now,
         )
     return True
 
@@ -191,6 +224,13 @@ async def logout_all(services: Services, caller: Caller) -> bool:
     principal = forbid_api_key(caller)
     async with services.db.transaction() as session:
         await revoke_user_tokens(services, session, principal.user_id, reason="logout-all")
+        await record(
+            session,
+            caller,
+            AuditAction.LOGOUT_ALL,
+            subject_id=principal.user_id,
+            at=services.clock.now(),
+        )
     return True
 
 

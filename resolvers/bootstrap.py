@@ -10,6 +10,7 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import open_cache
 from persistence.db import Database
+from persistence.export_progress import open_feed
 from persistence.export_storage import open_storage
 from persistence.mail import open_sender
 from persistence.queue import RQ_MAIL_FUNCTION, open_queue
@@ -39,6 +40,7 @@ async def bootstrap(settings: Settings) -> AsyncIterator[Services]:
             mail_queue=open_queue(settings, RQ_MAIL_FUNCTION),
             mail_sender=open_sender(settings),
             redis=redis,
+            progress=open_feed(redis),
         )
     finally:
         if redis is not None:

@@ -8,14 +8,17 @@ from typing import TYPE_CHECKING
 from core import rbac
 from core.clock import Clock, SystemClock
 from core.errors import AppError, ErrorCode
+from core.live_limits import LiveCounts
 from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache
 from persistence.db import Database
+from persistence.export_progress import InProcessFeed, ProgressFeed
 from persistence.export_storage import ExportStorage
 from persistence.mail import MailSender
 from persistence.queue import JobQueue
 from persistence.ratelimit import RateLimiter
+from persistence.users_cache import CachedUsers
 from persistence.views import UserView
 
 if TYPE_CHECKING:
@@ -76,3 +79,11 @@ class Services:
     session_touches: dict[str, float] = field(default_factory=dict)
     # The same for API keys, by key id.
     api_key_touches: dict[int, float] = field(default_factory=dict)
+    # Export progress notices (Redis pub/sub, or in process) and this process's live slots.
+    progress: ProgressFeed = field(default_factory=InProcessFeed)
+    live: LiveCounts = field(default_factory=LiveCounts)
+
+    @property
+    def users(self) -> CachedUsers:
+        """The users reads through the cache, and the one invalidation every users write calls."""
+        return CachedUsers(self.db, self.cache, self.settings)

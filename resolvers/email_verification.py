@@ -6,27 +6,42 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import email_tokens
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, normalise_email
 from persistence import account_tokens
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from persistence.views import UserView
 from resolvers.access import forbid_api_key, shown_to
+from resolvers.audit_log import record
 from resolvers.deps import Caller, Services
 from resolvers.limits import limit_mail
 from resolvers.mail import queue_mail, send_queued
 from resolvers.signin import confirm_password
 
 
-async def send_verification(services: Services, user: User) -> None:
+async def send_verification(services: Services, caller: Caller | None, user: User) -> None:
     """Queue a verification mail for a new account (its own transaction)."""
     async with services.db.transaction() as session:
         mail_id = await queue_mail(
             services, session, kind="verify_email", address=user.email, user_id=user.id
         )
+        await _sent(services, session, caller, user.id, user.email)
     await send_queued(services, mail_id)
+
+
+async def _sent(
+    services: Services, session: AsyncSession, caller: Caller | None, user_id: int, address: str
+) -> None:
+    await record(
+        session,
+        caller,
+        AuditAction.EMAIL_VERIFICATION_SENT,
+        subject_id=user_id,
+        details={"email": address},
+        at=services.clock.now(),
+    )
 
 
 async def request_email_verification(services: Services, caller: Caller) -> bool:
@@ -37,7 +52,7 @@ async def request_email_verification(services: Services, caller: Caller) -> bool
     if user is None:
         raise AppError(ErrorCode.TOKEN_REVOKED)
     await limit_mail(services, caller, "verify-email", user.email)
-    await send_verification(services, user)
+    await send_verification(services, caller, user)
     return True
 
 
@@ -54,6 +69,7 @@ async def verify_email(services: Services, caller: Caller, *, token: str) -> Use
         user = None if row is None else await users_repo.get(session, row.user_id)
         if row is None or user is None or not user.is_active:
             raise AppError(ErrorCode.TOKEN_INVALID)
+        old_email = user.email  # the row is read again below, changed
         if row.email != user.email:
             await _check_free(session, row.email)
             notice = await queue_mail(
@@ -67,7 +83,18 @@ async def verify_email(services: Services, caller: Caller, *, token: str) -> Use
             .execution_options(synchronize_session=False)
         )
         verified = await users_repo.get(session, user.id)
-    await services.cache.bump(USERS_NAMESPACE)
+        await record(
+            session,
+            caller,
+            AuditAction.EMAIL_VERIFIED if notice is None else AuditAction.EMAIL_CHANGED,
+            actor_id=user.id,
+            subject_id=user.id,
+            details={"email": row.email}
+            if notice is None
+            else {"from_email": old_email, "email": row.email},
+            at=now,
+        )
+    await services.users.invalidate()
     if notice is not None:
         await send_queued(services, notice)
     assert verified is not None
@@ -91,6 +118,7 @@ async def change_email(
         mail_id = await queue_mail(
             services, session, kind="verify_email", address=new_email, user_id=user.id
         )
+        await _sent(services, session, caller, user.id, new_email)
     await send_queued(services, mail_id)
     return True
 

@@ -11,7 +11,6 @@ from aiodataloader import DataLoader
 from persistence.views import UserView
 from resolvers.access import sees_everything, shown_to
 from resolvers.deps import Caller, Services
-from resolvers.users import cached_users
 
 
 @dataclass(slots=True)
@@ -24,7 +23,7 @@ class Loaders:
         the users they load are as `caller` may see them."""
 
         async def load_users(ids: Sequence[int]) -> list[UserView | None]:
-            found = await cached_users(services).by_ids(ids)
+            found = await services.users.by_ids(ids)
             if sees_everything(caller):
                 return found
             return [None if user is None else shown_to(caller, user) for user in found]

@@ -1,8 +1,8 @@
 """Passwords: change one signed in, or reset a forgotten one through a mailed link.
 
 `requestPasswordReset` answers `true` whether or not the account exists, after the same work:
-the same rate limits and exactly one database write (an `outgoing_mails` row naming the
-address). Whether an account is behind it is only looked at by the mail job, outside the request.
+the same rate limits and the same two rows written (an `outgoing_mails` row naming the address,
+and its `password.reset_requested` audit event, which names no account). Whether an account is behind it is only looked at by the mail job, outside the request.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 
 from core import email_tokens
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode, Problems
 from core.validation import check_email, normalise_email
 from persistence import account_tokens
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
 from resolvers.access import forbid_api_key
+from resolvers.audit_log import record
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Services
 from resolvers.limits import limit_client, limit_mail
@@ -46,6 +48,7 @@ async def change_password(
             session, user.id, keep=principal.session_id, now=now, reason="password-changed"
         )
         await account_tokens.void(session, user.id, "reset", now=now)
+        await record(session, caller, AuditAction.PASSWORD_CHANGED, subject_id=user.id, at=now)
     return True
 
 
@@ -59,6 +62,13 @@ async def request_password_reset(services: Services, caller: Caller, *, email: s
     async with services.db.transaction() as session:
         mail_id = await queue_mail(
             services, session, kind="password_reset", address=email, user_id=None
+        )
+        await record(
+            session,
+            caller,
+            AuditAction.PASSWORD_RESET_REQUESTED,
+            details={"email": email},
+            at=services.clock.now(),
         )
     await send_queued(services, mail_id)
     return True
@@ -81,4 +91,12 @@ async def reset_password(
             raise AppError(ErrorCode.TOKEN_INVALID)
         await users_repo.set_password_hash(session, user.id, new_hash)
         await revoke_user_tokens(services, session, user.id, reason="password-reset")
+        await record(
+            session,
+            caller,
+            AuditAction.PASSWORD_RESET,
+            actor_id=user.id,
+            subject_id=user.id,
+            at=now,
+        )
     return True

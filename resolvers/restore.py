@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode
 from persistence import users as users_repo
-from persistence.cache import USERS_NAMESPACE
 from persistence.models import User
 from persistence.views import UserView
 from resolvers.access import require_admin, shown_to
+from resolvers.audit_log import record
 from resolvers.deps import Caller, Services
 from resolvers.user_inputs import parse_user_id
 
@@ -21,7 +22,9 @@ async def restore_user(services: Services, caller: Caller, *, user_id: str | int
     target = parse_user_id(user_id)
     now = services.clock.now()
     async with services.db.transaction() as session:
-        user = await users_repo.get(session, target, include_deleted=True)
+        # Locked: of two restores at once, the second waits and then finds the account live
+        # (read from its snapshot, it would restore nothing and find no live row to answer).
+        user = await users_repo.get(session, target, include_deleted=True, locked=True)
         if user is None:
             raise AppError(ErrorCode.USER_NOT_FOUND)
         if user.deleted_at is None:
@@ -40,6 +43,7 @@ async def restore_user(services: Services, caller: Caller, *, user_id: str | int
             .execution_options(synchronize_session=False)
         )
         restored = await users_repo.get(session, target)
-    await services.cache.bump(USERS_NAMESPACE)
+        await record(session, caller, AuditAction.USER_RESTORED, subject_id=target, at=now)
+    await services.users.invalidate()
     assert restored is not None
     return shown_to(caller, UserView.of(restored))

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode
 from persistence import sessions as sessions_repo
 from persistence import users as users_repo
 from persistence.models import AuthSession
 from resolvers.access import forbid_api_key, require_admin
+from resolvers.audit_log import record
 from resolvers.auth import revoke_user_tokens
 from resolvers.deps import Caller, Services
 
@@ -53,11 +55,20 @@ async def user_sessions(services: Services, caller: Caller, *, user_id: int) -> 
 
 async def revoke_session(services: Services, caller: Caller, *, session_id: str) -> bool:
     """End one of the caller's own sessions; another user's id is NOT_FOUND."""
-    principal = forbid_api_key(caller)
+    principal, now = forbid_api_key(caller), services.clock.now()
     async with services.db.transaction() as session:
         ended = await sessions_repo.revoke_own(
-            session, session_id, principal.user_id, now=services.clock.now(), reason="revoked"
+            session, session_id, principal.user_id, now=now, reason="revoked"
         )
+        if ended:
+            await record(
+                session,
+                caller,
+                AuditAction.SESSION_REVOKED,
+                subject_id=principal.user_id,
+                details={"session_id": session_id},
+                at=now,
+            )
     if not ended:
         raise AppError(ErrorCode.NOT_FOUND, "Session not found")
     return True
@@ -71,6 +82,14 @@ async def revoke_user_sessions(services: Services, caller: Caller, *, user_id: i
         if await users_repo.get(session, user_id, include_deleted=True) is None:
             raise AppError(ErrorCode.USER_NOT_FOUND)
         await revoke_user_tokens(services, session, user_id, reason="admin-revoked")
+        await record(
+            session,
+            caller,
+            AuditAction.SESSION_REVOKED,
+            subject_id=user_id,
+            details={"all": True},
+            at=services.clock.now(),
+        )
     return True
 
 

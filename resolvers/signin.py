@@ -22,11 +22,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from core.audit import AuditAction
 from core.errors import AppError, ErrorCode
 from core.ratelimit import client_key
 from persistence import users as users_repo
 from persistence.models import User
 from resolvers.audit import security_event
+from resolvers.audit_log import record_alone
 from resolvers.deps import Caller, Services
 from resolvers.limits import give_back, hold_places, limit_client
 
@@ -87,6 +89,26 @@ async def confirm_password(services: Services, caller: Caller, password: str, do
     async with sign_in_attempt(services, caller, user.email) as attempt:
         verified = await attempt.verify(user, password)
     if not verified:
-        security_event(caller, "login_failed", door=door)
+        await failed_sign_in(services, caller, door=door, user_id=user.id)
         raise AppError(ErrorCode.INVALID_CREDENTIALS)
     return user
+
+
+async def failed_sign_in(
+    services: Services,
+    caller: Caller,
+    *,
+    door: str,
+    user_id: int | None,
+    reason: str = "invalid_credentials",
+) -> None:
+    """A refused sign-in: a security log line, and a `login.failed` event in its own short
+    transaction (nothing else is written), naming the account when one holds that email."""
+    security_event(caller, "login_failed", door=door)
+    await record_alone(
+        services,
+        caller,
+        AuditAction.LOGIN_FAILED,
+        subject_id=user_id,
+        details={"door": door, "reason": reason},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.types import Info as _Info
 
@@ -17,8 +17,10 @@ class Context:
     services: Services
     caller: Caller
     loaders: Loaders
-    request: Request
+    request: HTTPConnection  # the HTTP request, or the WebSocket of a live connection
     response: Response
+    # A WebSocket connection's `connection_init` payload (strawberry sets it).
+    connection_params: dict[str, object] | None = None
 
 
 Info = _Info[Context, None]

@@ -1,13 +1,16 @@
-"""Admin CSV exports as jobs: `exportUsers` starts one, `exportJob` reports on it."""
+"""Admin CSV exports as jobs: `exportUsers` starts one, `exportJob` reports on it (once, or
+live as a subscription)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
 
 from persistence.models import ExportJob as ExportJobRow
 from resolvers import exports
+from resolvers.export_progress import follow_export
 from schema.context import Info
 from schema.enums import JobStatus, SortOrder, UserSortField
 from schema.permissions import ADMIN, policy
@@ -20,6 +23,7 @@ class ExportJobType:
     id: strawberry.ID
     status: JobStatus
     row_count: int | None
+    rows_done: int = strawberry.field(description="Rows written so far; rowCount once finished.")
     download_url: str | None
     error: str | None
     created_at: datetime
@@ -32,6 +36,7 @@ class ExportJobType:
             id=strawberry.ID(row.id),
             status=JobStatus(row.status),
             row_count=row.row_count,
+            rows_done=row.rows_done or 0,
             download_url=exports.download_url(row),
             error=row.error,
             created_at=row.created_at,
@@ -63,3 +68,16 @@ class ExportsMutation:
         query = (filter or UserFilter()).to_query(SortOrder.ASC, UserSortField.ID)
         row = await exports.request_export(info.context.services, info.context.caller, query=query)
         return ExportJobType.from_row(row)
+
+
+@strawberry.type
+class ExportsSubscription:
+    @strawberry.subscription(
+        extensions=policy(ADMIN),
+        description="The job as it is, then on every status change and as rows are written; "
+        "ends after FINISHED or FAILED.",
+    )
+    async def export_job(self, info: Info, id: strawberry.ID) -> AsyncGenerator[ExportJobType]:
+        context = info.context
+        async for row in follow_export(context.services, context.caller, job_id=id):
+            yield ExportJobType.from_row(row)

@@ -24,7 +24,7 @@ from graphql import (
     ValidationRule,
 )
 
-from core import paging
+from core import audit, paging
 from core.errors import ErrorCode
 from core.settings import Settings
 
@@ -77,15 +77,22 @@ def _fields(
                 yield from _fields(context, fragment.selection_set, seen | {name})
 
 
+# Page-size arguments: the largest value each allows (`perPage` of users, `first` of auditEvents).
+_PAGE_ARGUMENTS = {"perPage": paging.MAX_PER_PAGE, "first": audit.MAX_FIRST}
+_DEFAULT_SIZES = {"users": paging.DEFAULT_PER_PAGE, "auditEvents": audit.DEFAULT_FIRST}
+
+
 def _page_size(field: FieldNode) -> int:
-    """How many items a list field returns at most: its `perPage`, else 1 (`users` defaults 20)."""
+    """How many items a list field returns at most: its `perPage` or `first`, else its default
+    (`users` 20, `auditEvents` 50), else 1."""
     for argument in field.arguments or ():
-        if argument.name.value == "perPage":
+        largest = _PAGE_ARGUMENTS.get(argument.name.value)
+        if largest is not None:
             value = argument.value
             if isinstance(value, IntValueNode):
-                return min(int(value.value), paging.MAX_PER_PAGE)
-            return paging.MAX_PER_PAGE  # a variable counts as the largest allowed value
-    return paging.DEFAULT_PER_PAGE if field.name.value == "users" else 1
+                return max(1, min(int(value.value), largest))
+            return largest  # a variable counts as the largest allowed value
+    return _DEFAULT_SIZES.get(field.name.value, 1)
 
 
 def measure(

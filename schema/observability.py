@@ -30,7 +30,7 @@ SDK_OPERATIONS = frozenset(
         "LogoutAll", "CreateUser", "UpdateUser", "DeleteUser", "ExportUsers", "ExportJob",
         "ChangePassword", "RequestPasswordReset", "ResetPassword", "RequestEmailVerification",
         "VerifyEmail", "ChangeEmail", "MySessions", "UserSessions", "RevokeSession",
-        "RevokeUserSessions", "RestoreUser",
+        "RevokeUserSessions", "RestoreUser", "AuditEvents", "ExportAuditEvents",
     }
 )  # fmt: skip
 TOOL_OPERATIONS = frozenset({"IntrospectionQuery"})

@@ -30,6 +30,11 @@ CREDENTIAL_FIELDS = frozenset(
         "requestPasswordReset",
         "resetPassword",
         "verifyEmail",
+        "enrollTotp",
+        "confirmTotp",
+        "disableTotp",
+        "regenerateRecoveryCodes",
+        "verifyMfa",
     }
 )
 

@@ -27,6 +27,14 @@ async def _has_previous_page(root: PageInfo, info: Info) -> bool:
     return await users.locate_page(info.context.services, root._page) > 1
 
 
+async def _total(root: PageInfo, info: Info) -> int:
+    return await users.page_total(info.context.services, root._page)
+
+
+async def _pages(root: PageInfo, info: Info) -> int:
+    return users.pages_of(await users.page_total(info.context.services, root._page), root.per_page)
+
+
 @strawberry.type
 class PageInfo:
     page: int = strawberry.field(
@@ -35,8 +43,11 @@ class PageInfo:
         "are counted for it: a cost that grows with the depth.",
     )
     per_page: int
-    total: int
-    pages: int
+    total: int = strawberry.field(
+        resolver=_total,
+        description="Filtered, the matching users are counted for it (only when asked).",
+    )
+    pages: int = strawberry.field(resolver=_pages, description="Counted as `total` is.")
     has_next_page: bool
     has_previous_page: bool = strawberry.field(
         resolver=_has_previous_page, description="Paged by cursor, found as `page` is."
@@ -56,8 +67,6 @@ class UserPage:
     def from_page(cls, page: users.UserPage) -> UserPage:
         info = PageInfo(
             per_page=page.per_page,
-            total=page.total,
-            pages=page.pages,
             has_next_page=page.has_next_page,
             end_cursor=page.end_cursor,
             _page=page,
@@ -146,6 +155,7 @@ class UsersQuery:
             per_page=paging.DEFAULT_PER_PAGE if per_page is None else per_page,
             query=query,
             after=after,
+            counted=False,  # a filtered total is counted only if a field asks (PageInfo.total)
         )
         return UserPage.from_page(result)
 

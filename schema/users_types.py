@@ -28,6 +28,7 @@ class UserType:
     updated_at: datetime
     email_verified: bool
     last_login_at: datetime | None
+    mfa_enabled: bool
     created_by_id: strawberry.Private[int | None]
     deleted_at: datetime | None = strawberry.field(
         description="Admins only; null for everybody else."
@@ -47,6 +48,7 @@ class UserType:
             updated_at=view.updated_at,
             email_verified=view.email_verified,
             last_login_at=view.last_login_at,
+            mfa_enabled=view.mfa_enabled,
             deleted_at=view.deleted_at,
             created_by_id=view.created_by,
         )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from core.settings import Settings
 from resolvers.accounts import create_first_admin
@@ -28,11 +28,38 @@ from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.middleware.unexpected import UnexpectedErrorMiddleware
 from server.rest import rest_routes
+from server.rest.docs_page import PREFIX as DOCS_ASSETS
 
 if TYPE_CHECKING:  # the SDK and the instrumentation are imported only when tracing is on
     from opentelemetry.sdk.trace import TracerProvider
 
 from server.tracing import UNTRACED_PATHS, http_span_details, instrument, tracer_provider
+
+# What browsers may send: ours, then what Apollo Client, urql and tracing add (W3C trace
+# context and baggage, Sentry); CORS_ALLOW_HEADERS adds more.
+CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "sentry-trace",
+)
+# What a page's script may read of an answer (the rate-limit fields: server/error_handlers.py).
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "X-Request-ID",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+]
 
 
 def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Starlette:
@@ -56,6 +83,7 @@ def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Sta
     graphql = GraphQLView(settings, tracer)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),  # subscriptions over graphql-transport-ws
         *([graphiql_assets()] if settings.graphiql else []),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
@@ -68,20 +96,16 @@ def create_app(settings: Settings, tracing: TracerProvider | None = None) -> Sta
         Middleware(RequestIdMiddleware),
         Middleware(ObservabilityMiddleware, tracing=provider is not None),
         Middleware(
-            SecurityHeadersMiddleware, hsts=settings.is_prod, cacheable=(f"{GRAPHIQL_ASSETS}/",)
+            SecurityHeadersMiddleware,
+            hsts=settings.is_prod,
+            cacheable=(f"{GRAPHIQL_ASSETS}/", f"{DOCS_ASSETS}/"),
         ),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "If-None-Match",
-                "X-Request-ID",
-            ],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+            allow_headers=[*CORS_ALLOW_HEADERS, *settings.cors_allow_headers],
+            expose_headers=CORS_EXPOSE_HEADERS,
             max_age=600,
         ),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_content_length),

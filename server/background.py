@@ -1,5 +1,5 @@
-"""Background work of the API process: the export and mail sweeps, the purge of ended sessions,
-and the in-process export worker and mail sender."""
+"""Background work of the API process: the export and mail sweeps, the purge of ended sessions
+and of audit events past retention, and the in-process export worker and mail sender."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from persistence.queue import InProcessQueue
 from resolvers.deps import Services
 from resolvers.exports import run_export, sweep
 from resolvers.mail import deliver, sweep_mail
-from resolvers.retention import purge_ended_sessions
+from resolvers.retention import (
+    purge_ended_sessions,
+    purge_ended_tickets,
+    purge_old_audit_events,
+)
 
 log = logging.getLogger("app.background")
 
@@ -32,6 +36,8 @@ async def _sweep_forever(services: Services) -> None:
         if time.monotonic() >= purge_due and await _guarded(
             "session purge", purge_ended_sessions(services)
         ):
+            await _guarded("MFA ticket purge", purge_ended_tickets(services))
+            await _guarded("audit purge", purge_old_audit_events(services))
             purge_due = time.monotonic() + PURGE_EVERY
         await asyncio.sleep(services.settings.export_sweep_interval)
 

@@ -11,15 +11,13 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
 from core.errors import AppError, ErrorCode
 from server.media_type import is_json
 from server.responses import error_response
-
-_STREAMING = (b"multipart/", b"text/event-stream")
-
 
 # strawberry's refusals by status; the rest (400) are requests that are not well-formed.
 _REFUSALS = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.HTTP_ERROR, 415: ErrorCode.HTTP_ERROR}
@@ -31,11 +29,11 @@ def header(scope: Scope, wanted: bytes) -> bytes:
 
 
 def plain_json(scope: Scope) -> bool:
-    """A JSON body, and an answer wanted as one JSON document (not a stream)."""
-    accept = header(scope, b"accept")
-    return is_json(header(scope, b"content-type")) and not any(
-        kind in accept for kind in _STREAMING
-    )
+    """A JSON body. What the answer is (one JSON document, or a stream) depends on the
+    operation, not on `Accept`: urql's default names `text/event-stream` and `multipart/mixed`
+    beside the JSON types for every query it sends. The short path runs queries and mutations
+    (the schema has no incremental delivery) and hands anything else to the full view."""
+    return is_json(header(scope, b"content-type"))
 
 
 def check_media_type(scope: Scope) -> None:
@@ -45,9 +43,12 @@ def check_media_type(scope: Scope) -> None:
         raise HTTPException(415, "Content-Type must be application/json")
 
 
-def single_operation(body: bytes) -> tuple[str, dict[str, Any] | None, str | None, Any] | None:
+def single_operation(
+    body: bytes,
+) -> tuple[str | None, dict[str, Any] | None, str | None, Any] | None:
     """`(query, variables, operationName, extensions)` of a body holding one well-formed
-    operation, else None (the full view then answers it, refusals included)."""
+    operation, else None (the full view then answers it, refusals included). The query may be
+    absent when `extensions` names a persisted one (server/persisted.py)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -56,9 +57,10 @@ def single_operation(body: bytes) -> tuple[str, dict[str, Any] | None, str | Non
         return None
     query, variables = data.get("query"), data.get("variables")
     name, extensions = data.get("operationName"), data.get("extensions")
+    persisted = isinstance(extensions, dict) and "persistedQuery" in extensions
     if (
-        not isinstance(query, str)
-        or not query  # strawberry raises MissingQueryError: the full view's 400
+        not (isinstance(query, str) or (persisted and query is None))
+        or not (query or persisted)  # strawberry raises MissingQueryError: the full view's 400
         or not isinstance(variables, dict | None)
         or not isinstance(name, str | None)
         or not isinstance(extensions, dict | None)
@@ -67,8 +69,9 @@ def single_operation(body: bytes) -> tuple[str, dict[str, Any] | None, str | Non
     return query, variables, name, extensions
 
 
-def replay(body: bytes) -> Receive:
-    """A `receive` that hands the already-read body to another reader."""
+def replay(body: bytes, then: Receive) -> Receive:
+    """A `receive` that hands the already-read body to another reader, then the connection's own
+    messages: a stream (a subscription over SSE) sees its client leave, not an instant one."""
     sent = False
 
     async def receive() -> Message:
@@ -76,7 +79,7 @@ def replay(body: bytes) -> Receive:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await then()
 
     return receive
 
@@ -85,3 +88,23 @@ def refusal(scope: Scope, exc: HTTPException) -> Response:
     """strawberry's refusal of a request (its status and words) as a GraphQL error."""
     code = _REFUSALS.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
     return error_response(scope, AppError(code, exc.reason, status=exc.status_code))
+
+
+def is_subscription(query: str | None, operation_name: str | None) -> bool:
+    """Whether the document's chosen operation is a subscription: only those stream over SSE.
+    strawberry picks SSE for any request whose Accept names `text/event-stream`, which urql's
+    default does for every query; a query or mutation is answered as one JSON document. A
+    document by hash only (persisted) or one that does not parse is not a stream."""
+    if query is None:
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [
+        o
+        for o in operations
+        if operation_name is None or (o.name and o.name.value == operation_name)
+    ]
+    return len(chosen) == 1 and chosen[0].operation is OperationType.SUBSCRIPTION

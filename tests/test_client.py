@@ -132,6 +132,9 @@ def test_every_document_is_valid_on_the_schema() -> None:
         ("RATE_LIMITED", RateLimited),
         ("SERVICE_UNAVAILABLE", sdk_errors.ServiceUnavailable),
         ("INTERNAL_ERROR", InternalError),
+        ("QUERY_NOT_IN_SAFELIST", sdk_errors.QueryNotInSafelist),
+        ("PERSISTED_QUERY_NOT_FOUND", sdk_errors.PersistedQueryNotFound),
+        ("PERSISTED_QUERY_NOT_SUPPORTED", sdk_errors.PersistedQueryNotSupported),
         ("SOMETHING_NEW", APIError),
     ],
 )

@@ -171,6 +171,11 @@ CORPUS: list[Any] = [
     },
     *MALFORMED.values(),
     *RAW_MALFORMED.values(),
+    # persisted queries (server/persisted.py): an unknown hash, a lying one, malformed ones
+    {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}},
+    {"query": HEALTH, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}},
+    {"extensions": {"persistedQuery": {"version": 2, "sha256Hash": "0" * 64}}},
+    {"extensions": {"persistedQuery": None}, "query": None},
 ]
 
 

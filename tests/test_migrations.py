@@ -224,3 +224,20 @@ def test_lifecycle_migration_keeps_existing_rows_and_the_name_order(fresh_url: s
         verified = conn.execute(text("SELECT email_verified FROM users")).scalars().all()
     engine.dispose()
     assert [bool(v) for v in verified] == [False, False]
+
+
+def test_totp_migration_keeps_existing_rows_without_a_second_factor(fresh_url: str) -> None:
+    upgrade(fresh_url, "0007_account_lifecycle")
+    insert_users(fresh_url, {1: "b@example.com", 2: "a@example.com"})
+    engine = create_engine(sync_url(fresh_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET name = 'bob' WHERE id = 1"))
+        conn.execute(text("UPDATE users SET name = 'Alice' WHERE id = 2"))
+    for step in (upgrade, lambda url: downgrade(url, "0007_account_lifecycle"), upgrade):
+        step(fresh_url)
+        assert names_in_order(fresh_url) == ["Alice", "bob"]  # still case-insensitive
+    with engine.connect() as conn:
+        enabled = conn.execute(text("SELECT mfa_enabled FROM users ORDER BY id")).scalars().all()
+    engine.dispose()
+    assert [bool(v) for v in enabled] == [False, False]
+    assert {"totp_factors", "recovery_codes", "mfa_tickets"} <= tables(fresh_url)

@@ -120,8 +120,8 @@ def count_writes(accounts: Accounts) -> tuple[list[str], Any]:
 
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         task = asyncio.current_task()
-        if task is not None and task.get_name() == "mail-sender":
-            return  # the in-process sender at work on an earlier mail, not the request
+        if task is not None and task.get_name() in ("mail-sender", "export-sweep"):
+            return  # the in-process sender or the app's sweep at work, not the request
         if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
             writes.append(statement)
 
@@ -142,7 +142,7 @@ async def test_an_unknown_address_gets_the_same_answer_and_the_same_writes(
         counts.append((len(writes), time.perf_counter() - started))
         stop()
     assert answers[0] == answers[1] == {"data": {"requestPasswordReset": True}}
-    assert counts[0][0] == counts[1][0] == 1
+    assert counts[0][0] == counts[1][0] == 2  # the outgoing mail and its audit event
     await next_mail(accounts.services, smtp.inbox)  # the known address's
     await run_due_mail(accounts.services)
     await asyncio.sleep(0.1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.csv_export import HEADER
 from persistence import exports as jobs_repo
 from persistence.models import ExportJob
-from resolvers import exports
 from tests.conftest import Accounts
 from tests.jobs_helpers import run_jobs
 from tests.rest_helpers import bearer, conforms, data_of, document, error_of
@@ -70,7 +70,8 @@ def recording(app: ASGIApp, bodies: list[bytes]) -> ASGIApp:
 async def test_the_csv_is_streamed_in_id_order_with_formulas_neutralised(
     app: Starlette, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(exports, "BATCH", 2)  # several reads, each its own chunk
+    services = app.state.services  # several reads, each its own chunk
+    monkeypatch.setattr(services, "settings", replace(services.settings, export_batch_size=2))
     admin = bearer(await accounts.admin_token())
     await accounts.user("quote@example.com", name='Smith, "Jo"')
     await accounts.user("formula@example.com", name='=HYPERLINK("x")')

@@ -13,6 +13,7 @@ from gql.client import AsyncClientSession
 from gql.transport.httpx import HTTPXAsyncTransport
 
 from client import calls
+from client.audit import AsyncAuditMethods
 from client.core import (
     TRANSPORT_FAILURES,
     Call,
@@ -24,8 +25,9 @@ from client.core import (
     read_download,
     rest_filter,
 )
-from client.errors import TokenExpired
+from client.errors import PersistedQueryNotFound, PersistedQueryNotSupported, TokenExpired
 from client.lifecycle import AsyncAccountMethods
+from client.mfa import AsyncMfaMethods
 from client.models import (
     ExportJob,
     Health,
@@ -41,7 +43,7 @@ from client.models import (
 T = TypeVar("T")
 
 
-class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
+class AsyncAPIClient(AsyncAccountMethods, AsyncMfaMethods, AsyncAuditMethods, TokenHolder):
     """An asyncio client of the accounts API; see `APIClient` for the behaviour of each method.
 
         async with AsyncAPIClient("http://localhost:8000") as api:
@@ -61,6 +63,7 @@ class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
         access_token: str | None = None,
         refresh_token: str | None = None,
         api_key: str | None = None,
+        persisted_queries: bool = False,
     ) -> None:
         self._core = ClientCore(
             base_url,
@@ -69,6 +72,7 @@ class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
             access_token=access_token,
             refresh_token=refresh_token,
             api_key=api_key,
+            persisted_queries=persisted_queries,
         )
         self._transport = HTTPXAsyncTransport(
             url=self._core.graphql_url, **self._core.http_options(transport)
@@ -200,6 +204,16 @@ class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
     async def health(self) -> Health:
         return await self._run(calls.health())
 
+    async def execute(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """See `APIClient.execute`."""
+        return await self._run(calls.execute(document, variables, operation_name))
+
     # Plumbing
 
     async def _run(self, call: Call[T]) -> T:
@@ -228,7 +242,16 @@ class AsyncAPIClient(AsyncAccountMethods, TokenHolder):
             return session
 
     async def _send(self, call: Call[T]) -> T:
-        request = GraphQLRequest(call.document, variable_values=dict(call.variables))
+        """`call`, by hash first when persisted queries are on (client/persisted.py)."""
+        try:
+            return await self._post(call, self._core.request(call))
+        except PersistedQueryNotSupported:
+            self._core.persisted_queries = False
+        except PersistedQueryNotFound:
+            pass
+        return await self._post(call, self._core.request(call, in_full=True))
+
+    async def _post(self, call: Call[T], request: GraphQLRequest) -> T:
         headers = self._core.auth_headers(call.signed)
         session = await self._connected()
         try:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from gql import GraphQLRequest
+from graphql import GraphQLError, validate
+
 from client import models
 from client import operations as ops
-from client.core import Call
-from client.errors import ExportError, NotFound
+from client.core import Call, packaged_schema
+from client.errors import ExportError, NotFound, ValidationError
 from client.models import (
     ExportJob,
     Health,
@@ -134,6 +137,21 @@ def export_job(job_id: str) -> Call[ExportJob]:
 
 def health() -> Call[Health]:
     return Call(ops.HEALTH, {}, "health", models.health_from, signed=False)
+
+
+def execute(
+    document: str, variables: dict[str, Any] | None, operation_name: str | None
+) -> Call[dict[str, Any]]:
+    """A caller's own document, refused here (VALIDATION_ERROR, nothing sent) when it does not
+    parse or fit the packaged schema."""
+    try:
+        request = GraphQLRequest(document, operation_name=operation_name)
+    except GraphQLError as exc:
+        raise ValidationError(exc.message, details={"document": [exc.message]}) from exc
+    problems = [error.message for error in validate(packaged_schema(), request.document)]
+    if problems:
+        raise ValidationError(problems[0], details={"document": problems})
+    return Call(request, dict(variables or {}), None, dict)
 
 
 def download_path(job: ExportJob | str) -> str:

@@ -26,6 +26,7 @@ from client.errors import (
     from_rest_error,
 )
 from client.models import ExportJob, TokenPair, UserFilterParams, checked
+from client.persisted import PersistedRequest
 
 __version__ = "0.1.0"
 USER_AGENT = f"accounts-graphql-client/{__version__}"
@@ -48,7 +49,7 @@ class Call(Generic[T]):
 
     document: GraphQLRequest  # without variables (see operations.py)
     variables: Mapping[str, Any]
-    field: str
+    field: str | None  # None: the whole `data` (execute)
     read: Callable[[Any], T]
     signed: bool = True  # send the access token, and refresh it once if it expired
 
@@ -65,8 +66,10 @@ class ClientCore:
         access_token: str | None,
         refresh_token: str | None,
         api_key: str | None = None,
+        persisted_queries: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.persisted_queries = persisted_queries
         self.graphql_url = f"{self.base_url}/graphql"
         self.timeout = timeout
         # Tokens are bound to the client's address and User-Agent: keep the agent stable.
@@ -84,6 +87,14 @@ class ClientCore:
         if transport is not None:
             options["transport"] = transport
         return options
+
+    def request(self, call: Call[Any], *, in_full: bool = False) -> GraphQLRequest:
+        """What to send for `call`: with persisted queries, its hash alone first (`in_full`
+        once the server asked for the document), else the document."""
+        variables = dict(call.variables)
+        if not self.persisted_queries:
+            return GraphQLRequest(call.document, variable_values=variables)
+        return PersistedRequest(call.document, variable_values=variables, hash_only=not in_full)
 
     def auth_headers(self, signed: bool) -> dict[str, str]:
         credential = self.access_token or self.api_key
@@ -107,6 +118,8 @@ class ClientCore:
         return self.refresh_token
 
     def read(self, call: Call[T], data: Mapping[str, Any] | None) -> T:
+        if call.field is None:
+            return call.read(dict(data or {}))
         if data is None or call.field not in data:
             raise NetworkError(f"The answer has no {call.field!r} field")
         return call.read(data[call.field])

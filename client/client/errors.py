@@ -9,7 +9,9 @@ SDKError                      anything this package raises
 │   │   ├── TokenInvalid            TOKEN_INVALID
 │   │   ├── TokenExpired            TOKEN_EXPIRED (refreshed transparently once)
 │   │   ├── TokenRevoked            TOKEN_REVOKED
-│   │   └── TokenContextMismatch    TOKEN_CONTEXT_MISMATCH
+│   │   ├── TokenContextMismatch    TOKEN_CONTEXT_MISMATCH
+│   │   ├── MfaRequired             MFA_REQUIRED (login): .mfa_token for verify_mfa()
+│   │   └── InvalidMfaCode          INVALID_MFA_CODE (a wrong, used or expired code or ticket)
 │   ├── Forbidden             FORBIDDEN
 │   │   └── EmailNotVerified  EMAIL_NOT_VERIFIED (REQUIRE_VERIFIED_EMAIL and an unverified address)
 │   ├── NotFound              NOT_FOUND
@@ -20,6 +22,10 @@ SDKError                      anything this package raises
 │   ├── PayloadTooLarge       PAYLOAD_TOO_LARGE
 │   ├── HTTPError             HTTP_ERROR (wrong method or content type)
 │   ├── QueryTooComplex       QUERY_TOO_COMPLEX
+│   ├── QueryNotInSafelist    QUERY_NOT_IN_SAFELIST (the server runs only its safelist)
+│   ├── PersistedQueryNotFound      PERSISTED_QUERY_NOT_FOUND (retried in full, never raised
+│   │                               by a client made with persisted_queries=True)
+│   ├── PersistedQueryNotSupported  PERSISTED_QUERY_NOT_SUPPORTED (likewise)
 │   ├── RateLimited           RATE_LIMITED; .retry_after (seconds)
 │   ├── ServiceUnavailable    SERVICE_UNAVAILABLE
 │   └── InternalError         INTERNAL_ERROR; .request_id
@@ -94,6 +100,22 @@ class TokenContextMismatch(AuthenticationError):
     code = "TOKEN_CONTEXT_MISMATCH"
 
 
+class MfaRequired(AuthenticationError):
+    """The password was right and the account has a second factor: finish the sign-in with
+    `verify_mfa(error.mfa_token, code)` within 5 minutes."""
+
+    code = "MFA_REQUIRED"
+
+    @property
+    def mfa_token(self) -> str:
+        """The single-use ticket `verify_mfa` takes."""
+        return str(self.details.get("mfaToken", ""))
+
+
+class InvalidMfaCode(AuthenticationError):
+    code = "INVALID_MFA_CODE"
+
+
 class Forbidden(APIError):
     code = "FORBIDDEN"
 
@@ -138,6 +160,18 @@ class HTTPError(APIError):
 
 class QueryTooComplex(APIError):
     code = "QUERY_TOO_COMPLEX"
+
+
+class QueryNotInSafelist(APIError):
+    code = "QUERY_NOT_IN_SAFELIST"
+
+
+class PersistedQueryNotFound(APIError):
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class PersistedQueryNotSupported(APIError):
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
 
 
 class RateLimited(APIError):
@@ -190,6 +224,8 @@ _BY_CODE: dict[str, type[APIError]] = {
         TokenExpired,
         TokenRevoked,
         TokenContextMismatch,
+        MfaRequired,
+        InvalidMfaCode,
         Forbidden,
         EmailNotVerified,
         NotFound,
@@ -203,6 +239,9 @@ _BY_CODE: dict[str, type[APIError]] = {
         RateLimited,
         ServiceUnavailable,
         InternalError,
+        QueryNotInSafelist,
+        PersistedQueryNotFound,
+        PersistedQueryNotSupported,
     )
 }
 

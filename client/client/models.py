@@ -58,6 +58,12 @@ class User(TypedDict):
     created_by: int | None  # the id of the account that created this one
     email_verified: bool
     last_login_at: str | None
+    mfa_enabled: bool  # a TOTP second factor guards this account's sign-in
+
+
+class TotpEnrollment(TypedDict):
+    secret: str  # base32, for apps that take it typed in
+    otpauth_uri: str  # otpauth://totp/...: show it as a QR code
 
 
 class Session(TypedDict):
@@ -141,6 +147,7 @@ def user_from(data: dict[str, Any]) -> User:
         created_by=int(creator["id"]) if creator else None,
         email_verified=bool(data.get("emailVerified", False)),
         last_login_at=data.get("lastLoginAt"),
+        mfa_enabled=bool(data.get("mfaEnabled", False)),
     )
 
 

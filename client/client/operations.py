@@ -7,7 +7,7 @@ from gql import GraphQLRequest
 USER_FIELDS = """
 fragment UserFields on User {
   id name email role isActive version etag createdAt updatedAt deletedAt
-  emailVerified lastLoginAt createdBy { id }
+  emailVerified lastLoginAt mfaEnabled createdBy { id }
 }
 """
 PAIR_FIELDS = """
@@ -157,6 +157,50 @@ REVOKE_API_KEY = _document("mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $
 RESTORE_USER = _document(
     "mutation RestoreUser($id: ID!) { restoreUser(id: $id) { ...UserFields } }", USER_FIELDS
 )
+
+# The TOTP second factor
+ENROLL_TOTP = _document(
+    "mutation EnrollTotp($password: String!) { enrollTotp(password: $password) "
+    "{ secret otpauthUri } }"
+)
+CONFIRM_TOTP = _document(
+    "mutation ConfirmTotp($code: String!) { confirmTotp(code: $code) { codes } }"
+)
+DISABLE_TOTP = _document(
+    "mutation DisableTotp($password: String!, $code: String!) "
+    "{ disableTotp(password: $password, code: $code) }"
+)
+REGENERATE_RECOVERY_CODES = _document(
+    "mutation RegenerateRecoveryCodes($password: String!, $code: String!) "
+    "{ regenerateRecoveryCodes(password: $password, code: $code) { codes } }"
+)
+VERIFY_MFA = _document(
+    """
+    mutation VerifyMfa($mfaToken: String!, $code: String!) {
+      verifyMfa(mfaToken: $mfaToken, code: $code) { ...TokenFields }
+    }
+    """,
+    PAIR_FIELDS,
+)
+RESET_MFA = _document("mutation ResetMfa($userId: ID!) { resetMfa(userId: $userId) }")
+# The audit log (admins)
+AUDIT_EVENTS = _document(
+    """
+    query AuditEvents($first: Int, $after: String, $filter: AuditFilter) {
+      auditEvents(first: $first, after: $after, filter: $filter) {
+        items {
+          id at action ipAddress userAgent requestId details actor { id } subject { id }
+        }
+        endCursor hasNextPage
+      }
+    }
+    """
+)
+EXPORT_AUDIT_EVENTS = _document(
+    "mutation ExportAuditEvents($filter: AuditFilter) "
+    "{ exportAuditEvents(filter: $filter) { ...JobFields } }",
+    JOB_FIELDS,
+)
 ALL = (
     ME,
     USER,
@@ -187,4 +231,12 @@ ALL = (
     MY_API_KEYS,
     CREATE_API_KEY,
     REVOKE_API_KEY,
+    ENROLL_TOTP,
+    CONFIRM_TOTP,
+    DISABLE_TOTP,
+    REGENERATE_RECOVERY_CODES,
+    VERIFY_MFA,
+    RESET_MFA,
+    AUDIT_EVENTS,
+    EXPORT_AUDIT_EVENTS,
 )

@@ -13,6 +13,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXTransport
 
 from client import calls
+from client.audit import AuditMethods
 from client.core import (
     TRANSPORT_FAILURES,
     Call,
@@ -24,8 +25,9 @@ from client.core import (
     read_download,
     rest_filter,
 )
-from client.errors import TokenExpired
+from client.errors import PersistedQueryNotFound, PersistedQueryNotSupported, TokenExpired
 from client.lifecycle import AccountMethods
+from client.mfa import MfaMethods
 from client.models import (
     ExportJob,
     Health,
@@ -41,7 +43,7 @@ from client.models import (
 T = TypeVar("T")
 
 
-class APIClient(AccountMethods, TokenHolder):
+class APIClient(AccountMethods, MfaMethods, AuditMethods, TokenHolder):
     """A blocking client of the accounts API; it keeps the token pair of its last login.
 
         api = APIClient("http://localhost:8000")
@@ -65,6 +67,7 @@ class APIClient(AccountMethods, TokenHolder):
         access_token: str | None = None,
         refresh_token: str | None = None,
         api_key: str | None = None,
+        persisted_queries: bool = False,
     ) -> None:
         self._core = ClientCore(
             base_url,
@@ -73,6 +76,7 @@ class APIClient(AccountMethods, TokenHolder):
             access_token=access_token,
             refresh_token=refresh_token,
             api_key=api_key,
+            persisted_queries=persisted_queries,
         )
         self._transport = HTTPXTransport(
             url=self._core.graphql_url, **self._core.http_options(transport)
@@ -203,6 +207,18 @@ class APIClient(AccountMethods, TokenHolder):
     def health(self) -> Health:
         return self._run(calls.health())
 
+    def execute(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Run a document of your own (checked against the packaged schema first) and return
+        its `data`; failures raise the same exceptions as every method, and an expired token
+        is refreshed once. On a safelisted server, add the document to the manifest."""
+        return self._run(calls.execute(document, variables, operation_name))
+
     # Plumbing
 
     def _run(self, call: Call[T]) -> T:
@@ -224,7 +240,16 @@ class APIClient(AccountMethods, TokenHolder):
         return attempt()
 
     def _send(self, call: Call[T]) -> T:
-        request = GraphQLRequest(call.document, variable_values=dict(call.variables))
+        """`call`, by hash first when persisted queries are on (client/persisted.py)."""
+        try:
+            return self._post(call, self._core.request(call))
+        except PersistedQueryNotSupported:
+            self._core.persisted_queries = False
+        except PersistedQueryNotFound:
+            pass
+        return self._post(call, self._core.request(call, in_full=True))
+
+    def _post(self, call: Call[T], request: GraphQLRequest) -> T:
         headers = self._core.auth_headers(call.signed)
         try:
             data = self._session.execute(request, extra_args={"headers": headers})

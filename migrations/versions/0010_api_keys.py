@@ -16,7 +16,7 @@ from alembic import op
 import persistence.models
 
 revision: str = "0010_api_keys"
-down_revision: str | None = "0007_account_lifecycle"
+down_revision: str | None = "0009_totp"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

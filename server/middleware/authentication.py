@@ -43,6 +43,9 @@ def _is_trusted(address: str, trusted: tuple[IPNetwork, ...]) -> bool:
 
 
 class AuthenticationMiddleware(HTTPMiddleware):
+    # A WebSocket handshake may carry the token in its header (or later, in connection_init).
+    scope_types = frozenset({"http", "websocket"})
+
     def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str]) -> None:
         super().__init__(app)
         self.trusted = parse_networks(trusted_proxies)

@@ -19,13 +19,16 @@ def request_id_of(scope: Scope) -> str:
 
 
 class RequestIdMiddleware(HTTPMiddleware):
+    scope_types = frozenset({"http", "websocket"})  # a live connection's log lines carry one too
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = given if _SAFE.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                message.setdefault("headers", [])
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 

@@ -1,4 +1,5 @@
-"""`/admin/*`: the users CSV, streamed now or written by a job, over the exports resolvers."""
+"""`/admin/*`: the users CSV, streamed now or written by a job, and the audit events' CSV job,
+over the exports resolvers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from resolvers import exports
 from server.rest.presenters import job_json
 from server.rest.replies import ok
 from server.rest.routing import Operation, caller_of, services_of
-from server.rest.specs import UserFilter
+from server.rest.specs import AuditFilterSpec, UserFilter
 
 CSV = "text/csv; charset=utf-8"
 # The CSV lists users' emails: no cache along the way keeps a copy.
@@ -32,6 +33,13 @@ async def request_export(request: Request, query: UserFilter) -> Response:
     return ok({"job_id": job.id, "status": job.status}, status=202)
 
 
+async def request_audit_export(request: Request, spec: AuditFilterSpec) -> Response:
+    job = await exports.request_audit_export(
+        services_of(request), caller_of(request), filter=spec.to_filter()
+    )
+    return ok({"job_id": job.id, "status": job.status}, status=202)
+
+
 async def get_job(request: Request) -> Response:
     job = await exports.get_job(
         services_of(request), caller_of(request), job_id=request.path_params["job_id"]
@@ -44,7 +52,7 @@ async def download(request: Request) -> Response:
         services_of(request), caller_of(request), job_id=request.path_params["job_id"]
     )
     # Named after the job id as stored, whatever spelling the path gave.
-    disposition = {"Content-Disposition": f'attachment; filename="users-{name}"'}
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(chunks, media_type=CSV, headers=_PRIVATE | disposition)
 
 
@@ -64,6 +72,14 @@ OPERATIONS = (
         description=f"{_FILTERS} Give them as query parameters (as for GET) or as a JSON "
         "object body, not both; with neither, every user is exported. Poll the job until "
         "it is `finished`, then download its `download_url`.",
+    ),
+    Operation(
+        "POST", "/admin/audit-events/export", request_audit_export,
+        "Start a CSV export job of the audit log", "admin", 202,
+        body=AuditFilterSpec, query=AuditFilterSpec, returns="ExportAccepted",
+        description="Filters: `action`, `actor_id`, `subject_id`, `since`, `until` (ISO 8601 "
+        "with a UTC offset, inclusive); events newest first. As a JSON body or query "
+        "parameters, not both. Poll `/admin/jobs/{job_id}`, then download its `download_url`.",
     ),
     Operation("GET", _JOB, get_job, "An export job", "admin", returns="ExportJob"),
     Operation(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers import auth, users
+from resolvers import auth, mfa, users
 from server.rest.presenters import tokens_json
 from server.rest.replies import ok, user_reply
 from server.rest.routing import Operation, caller_of, services_of
-from server.rest.specs import LoginBody, NewAccountBody, RefreshBody
+from server.rest.specs import LoginBody, MfaVerifyBody, NewAccountBody, RefreshBody
 
 
 async def register(request: Request, body: NewAccountBody) -> Response:
@@ -20,6 +20,13 @@ async def register(request: Request, body: NewAccountBody) -> Response:
 async def login(request: Request, body: LoginBody) -> Response:
     pair = await auth.login(
         services_of(request), caller_of(request), email=body.email, password=body.password
+    )
+    return ok(tokens_json(pair))
+
+
+async def verify_mfa(request: Request, body: MfaVerifyBody) -> Response:
+    pair = await mfa.verify_mfa(
+        services_of(request), caller_of(request), mfa_token=body.mfa_token, code=body.code
     )
     return ok(tokens_json(pair))
 
@@ -54,6 +61,15 @@ OPERATIONS = (
     Operation(
         "POST", "/auth/login", login, "Sign in",
         body=LoginBody, returns="TokenPair", refusals=(401, 429),
+        description="With a second factor on, 401 MFA_REQUIRED and a ticket in "
+        "`error.details.mfa_token`: finish with POST /auth/mfa/verify.",
+    ),
+    Operation(
+        "POST", "/auth/mfa/verify", verify_mfa, "Finish a sign-in with a second-factor code",
+        body=MfaVerifyBody, returns="TokenPair", refusals=(401, 429),
+        description="The ticket is single use and lives 5 minutes; a TOTP code is accepted "
+        "once per 30-second step, a recovery code once. Wrong codes: 401 INVALID_MFA_CODE, "
+        "then 429 RATE_LIMITED.",
     ),
     Operation(
         "POST", "/auth/refresh", refresh, "Rotate this session's tokens",

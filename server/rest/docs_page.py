@@ -1,80 +1,80 @@
-"""The API reference page: self-contained (no CDN), it renders /openapi.json in the browser.
+"""The API docs pages: Swagger UI (`/docs`) and ReDoc (`/redoc`), vendored in
+`server/static/apidocs` (see its README), reading `/openapi.json`; nothing from another origin.
 
-Its script and style are inline and allowed by hash, so the page needs no other origin.
+Each page's scripts are pinned by hash: the CSP allows exactly those files (`integrity`
+carries the same sha256, so the browser checks the bytes it runs).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
+from pathlib import Path
 
-STYLE = """
-body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
-details { border: 1px solid #ccc; border-radius: 6px; margin: .5rem 0; padding: .4rem .8rem; }
-summary { cursor: pointer; font-family: ui-monospace, monospace; }
-.method { display: inline-block; min-width: 4.5rem; font-weight: bold; }
-table { border-collapse: collapse; margin: .4rem 0; }
-td, th { border: 1px solid #ddd; padding: .2rem .5rem; text-align: left; vertical-align: top; }
-code { font-family: ui-monospace, monospace; }
-"""
+from starlette.responses import HTMLResponse
 
-SCRIPT = """
-const el = (tag, text, cls) => {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = String(text);
-  if (cls) node.className = cls;
-  return node;
-};
-const table = (head, rows) => {
-  const t = el("table"), tr = el("tr");
-  head.forEach(h => tr.append(el("th", h)));
-  t.append(tr);
-  rows.forEach(r => { const row = el("tr"); r.forEach(c => row.append(el("td", c))); t.append(row); });
-  return t;
-};
-const rule = s => JSON.stringify(Object.fromEntries(Object.entries(s).filter(([k]) => k !== "type")));
-const render = doc => {
-  const open = document.body.dataset.open === "true", main = document.getElementById("ops");
-  document.getElementById("title").textContent = doc.info.title + " " + doc.info.version;
-  for (const [path, methods] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(methods)) {
-      const box = el("details"), head = el("summary");
-      box.open = open;
-      head.append(el("span", method.toUpperCase(), "method"), el("code", path), el("span", " " + op.summary));
-      box.append(head, el("p", op.description));
-      if (op.parameters.length) box.append(el("h4", "Parameters"), table(["name", "in", "type", "rules"],
-        op.parameters.map(p => [p.name, p.in, p.schema.type, p.description || rule(p.schema)])));
-      const body = op.requestBody && op.requestBody.content["application/json"].schema;
-      if (body) box.append(el("h4", "JSON body"), table(["field", "type", "required", "rules"],
-        Object.entries(body.properties).map(([n, s]) =>
-          [n, s.type, (body.required || []).includes(n) ? "yes" : "no", rule(s)])));
-      box.append(el("h4", "Responses"), table(["status", "meaning"],
-        Object.entries(op.responses).map(([code, r]) => [code, r.description])));
-      main.append(box);
-    }
-  }
-};
-fetch("/openapi.json").then(r => r.json()).then(render);
-"""
+ASSETS = Path(__file__).resolve().parent.parent / "static" / "apidocs"
+PREFIX = "/docs/static"
 
 
-def _hash(source: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+def sri(name: str) -> str:
+    """`sha256-<base64>` of a vendored file: its `integrity` value and its CSP source."""
+    digest = hashlib.sha256((ASSETS / name).read_bytes()).digest()
+    return "sha256-" + base64.b64encode(digest).decode()
 
 
-CSP = (
-    f"default-src 'none'; script-src {_hash(SCRIPT)}; style-src {_hash(STYLE)}; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-
-
-def page(*, expanded: bool) -> str:
-    """The reference page; `expanded` opens every operation (the /redoc reading layout)."""
+def _policy(scripts: list[str]) -> str:
+    hashes = " ".join(f"'{sri(name)}'" for name in scripts)
+    # Swagger UI and ReDoc (styled-components) set styles inline; scripts never run inline.
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        "<title>API reference</title>"
-        f"<style>{STYLE}</style></head>"
-        f'<body data-open="{str(expanded).lower()}"><h1 id="title">API reference</h1>'
-        '<p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p><main id="ops"></main>'
-        f"<script>{SCRIPT}</script></body></html>"
+        f"default-src 'none'; script-src {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
+
+
+def _script(name: str, *, module: bool = False) -> str:
+    kind = ' type="module"' if module else ""
+    return f'<script{kind} src="{PREFIX}/{name}" integrity="{sri(name)}"></script>'
+
+
+@dataclass(frozen=True, slots=True)
+class DocsPage:
+    html: str
+    csp: str
+
+    def response(self) -> HTMLResponse:
+        return HTMLResponse(
+            self.html, headers={"Content-Security-Policy": self.csp, "Cache-Control": "no-store"}
+        )
+
+
+def _page(title: str, head: str, body: str) -> str:
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<link rel="icon" href="{PREFIX}/favicon-32x32.png">{head}</head>'
+        f"<body>{body}</body></html>"
+    )
+
+
+def swagger_ui() -> DocsPage:
+    """`/docs`: the operations to read and try (Authorize with an access token first)."""
+    scripts = ["swagger-ui-bundle.js", "swagger-init.js"]
+    html = _page(
+        "API reference: Swagger UI",
+        f'<link rel="stylesheet" href="{PREFIX}/swagger-ui.css">',
+        '<div id="swagger-ui"></div>' + "".join(_script(name) for name in scripts),
+    )
+    return DocsPage(html, _policy(scripts))
+
+
+def redoc() -> DocsPage:
+    """`/redoc`: the same document as one reading page."""
+    html = _page(
+        "API reference: ReDoc",
+        "",
+        '<redoc spec-url="/openapi.json"></redoc>' + _script("redoc.standalone.js"),
+    )
+    return DocsPage(html, _policy(["redoc.standalone.js"]))

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import ClassVar, TypedDict
 
 from core import paging
+from core.audit import ACTIONS
+from core.errors import Problems
 from core.rbac import ROLES
 from persistence.user_listing import UserQuery
+from resolvers.audit_events import AuditFilter
 from resolvers.user_inputs import UserChanges
 from server.rest.fields import spec_field
 
@@ -61,6 +65,14 @@ class LoginBody:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefreshBody:
     refresh_token: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaVerifyBody:
+    """POST /auth/mfa/verify: the ticket a login answered MFA_REQUIRED with, and a code."""
+
+    mfa_token: str = spec_field(description="`error.details.mfa_token` of the login's 401")
+    code: str = spec_field(description="A TOTP code (6 digits) or a recovery code")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,3 +132,40 @@ class ListUsersQuery(UserFilter):
         # Named, not `super()`: a slotted dataclass is a new class the zero-argument form misses.
         filters = UserFilter.to_query(self)
         return replace(filters, sort_by=self.sort_by, descending=self.sort == "desc")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditFilterSpec:
+    """POST /admin/audit-events/export: which events (all optional; `since`/`until` inclusive,
+    ISO 8601 with a UTC offset)."""
+
+    action: str | None = spec_field(None, choices=ACTIONS)
+    actor_id: int | None = spec_field(None, minimum=1)
+    subject_id: int | None = spec_field(None, minimum=1)
+    since: str | None = spec_field(None, description="ISO 8601 with a UTC offset")
+    until: str | None = spec_field(None, description="ISO 8601 with a UTC offset")
+
+    def to_filter(self) -> AuditFilter:
+        problems = Problems()
+        since, until = (
+            _moment(problems, "since", self.since),
+            _moment(problems, "until", self.until),
+        )
+        problems.raise_if_any()
+        return AuditFilter(
+            action=self.action,
+            actor_id=None if self.actor_id is None else str(self.actor_id),
+            subject_id=None if self.subject_id is None else str(self.subject_id),
+            since=since,
+            until=until,
+        )
+
+
+def _moment(problems: Problems, name: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        problems.add(name, "Not an ISO 8601 date-time")
+        return None
