@@ -64,7 +64,7 @@ KEY_MAY_CALL = {
     "Query": {"me", "user", "users", "exportJob", "health", "auditEvents"},
     "Mutation": {
         "register", "login", "refresh", "requestPasswordReset", "resetPassword", "verifyEmail",
-        "verifyMfa", "createUser", "deleteUser", "exportUsers", "restoreUser",
+        "verifyMfa", "createUser", "deleteUser", "exportUsers", "restoreUser", "exportAuditEvents",
     },
 }  # fmt: skip
 

@@ -246,3 +246,27 @@ async def test_a_users_live_keys_are_bounded(accounts: Accounts, gql: GraphQLCli
     async with accounts.services.db.transaction() as session:
         await session.execute(text("UPDATE api_keys SET revoked_at = created_at WHERE name = 'k0'"))
     assert SECRET.fullmatch((await new_key(gql, token))["secret"])
+
+
+async def test_creating_and_revoking_a_key_are_audited_without_the_secret(
+    accounts: Accounts, gql: GraphQLClient
+) -> None:
+    admin = await accounts.admin_token()
+    token = await accounts.token_for("user@example.com")
+    made = await new_key(gql, token, name="cron")
+    assert (await gql(REVOKE, {"id": made["apiKey"]["id"]}, token=token))["data"]
+    page = await gql(
+        '{ auditEvents(filter: {action: "apikey.created"}) { items { action details '
+        "subject { email } } } } ",
+        token=admin,
+    )
+    revoked = await gql(
+        '{ auditEvents(filter: {action: "apikey.revoked"}) { items { details subject { email } } } }',
+        token=admin,
+    )
+    [created] = page["data"]["auditEvents"]["items"]
+    [gone] = revoked["data"]["auditEvents"]["items"]
+    assert created["subject"] == gone["subject"] == {"email": "user@example.com"}
+    assert created["details"]["name"] == "cron"
+    assert created["details"]["key_id"] == gone["details"]["key_id"] == int(made["apiKey"]["id"])
+    assert made["secret"] not in str(page) and made["secret"][:12] not in str(page)
