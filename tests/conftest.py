@@ -35,6 +35,15 @@ from server.app import create_app
 
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
 BACKENDS = ["embedded", "mysql"]
+# The app's own background tasks (server/background.py, the in-process mail sender): statements
+# they run while a test counts a request's queries are not the request's.
+APP_BACKGROUND_TASKS = frozenset({"export-sweep", "mail-sender"})
+
+
+def in_app_background() -> bool:
+    """Whether the code running now is one of the app's background tasks, not a request."""
+    task = asyncio.current_task()
+    return task is not None and task.get_name() in APP_BACKGROUND_TASKS
 
 
 def mysql_urls() -> tuple[str, str] | None:

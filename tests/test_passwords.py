@@ -12,7 +12,7 @@ from sqlalchemy import event, select, update
 
 from core.settings import Settings
 from persistence.models import OutgoingMail, User
-from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes
+from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes, in_app_background
 from tests.mail_helpers import (
     SMTPServer,
     body,
@@ -119,8 +119,7 @@ def count_writes(accounts: Accounts) -> tuple[list[str], Any]:
     writes: list[str] = []
 
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        task = asyncio.current_task()
-        if task is not None and task.get_name() in ("mail-sender", "export-sweep"):
+        if in_app_background():
             return  # the in-process sender or the app's sweep at work, not the request
         if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
             writes.append(statement)

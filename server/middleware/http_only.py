@@ -13,6 +13,9 @@ class HTTPMiddleware:
     id, the caller) says so in `scope_types`."""
 
     scope_types: frozenset[str] = frozenset({"http"})
+    # ASGI 3 (one call of three arguments), said outright: `__call__` is a plain function (see
+    # below), so asgiref's guess, which OpenTelemetry's middleware uses, would take it for ASGI 2.
+    _asgi_single_callable = True
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
