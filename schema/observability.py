@@ -30,7 +30,9 @@ SDK_OPERATIONS = frozenset(
         "LogoutAll", "CreateUser", "UpdateUser", "DeleteUser", "ExportUsers", "ExportJob",
         "ChangePassword", "RequestPasswordReset", "ResetPassword", "RequestEmailVerification",
         "VerifyEmail", "ChangeEmail", "MySessions", "UserSessions", "RevokeSession",
-        "RevokeUserSessions", "RestoreUser", "AuditEvents", "ExportAuditEvents",
+        "RevokeUserSessions", "RestoreUser", "AuditEvents", "ExportAuditEvents", "EnrollTotp",
+        "ConfirmTotp", "DisableTotp", "RegenerateRecoveryCodes", "VerifyMfa", "ResetMfa",
+        "MyApiKeys", "CreateApiKey", "RevokeApiKey",
     }
 )  # fmt: skip
 TOOL_OPERATIONS = frozenset({"IntrospectionQuery"})

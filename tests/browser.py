@@ -91,7 +91,8 @@ class Page:
 async def browser_page(url: str) -> AsyncIterator[Page]:
     """`url` opened in a fresh headless Chromium, with requests, errors and the console watched."""
     binary = chromium_or_skip()
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile as the browser ends.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             binary,
             "--headless",
