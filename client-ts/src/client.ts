@@ -5,6 +5,7 @@ import { downloadPath, exportOutcome, sleep, type ExportJob } from "./exports.js
 import * as ops from "./generated/graphql.js";
 import { getText, postGraphQL, type Fetch } from "./http.js";
 import { sendPersisted, type GraphQLBody } from "./persisted.js";
+import { subscribeSse } from "./sse.js";
 import { TokenKeeper, type Tokens } from "./tokens.js";
 
 export type User = ops.UserFieldsFragment;
@@ -252,6 +253,30 @@ export class AccountsClient {
   }
 
   /**
+   * The job as it is, then on every status change and as rows are written, live over SSE
+   * (admin); ends after FINISHED or FAILED (a failed job is yielded, not thrown). No timeout but
+   * `signal` (the server pings every 15 s); leaving the loop early closes the stream.
+   *
+   *     for await (const job of api.followExport(id)) console.log(job.status, job.rowsDone);
+   */
+  async *followExport(id: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<ExportJob> {
+    const body = { query: ops.FollowExportDocument, variables: { id } };
+    const { events, first } = await this.signed(async (token) => {
+      const events = subscribeSse(this.graphqlUrl, body, this.http(token, options.signal, false));
+      return { events, first: await events.next() }; // an expired token fails here, and is renewed
+    });
+    try {
+      for (let next = first; !next.done; next = await events.next()) {
+        const job = (next.value as ops.FollowExportSubscription).exportJob;
+        yield job;
+        if (job.status === "FINISHED" || job.status === "FAILED") return;
+      }
+    } finally {
+      await events.return(undefined);
+    }
+  }
+
+  /**
    * The CSV of a finished job (or of a job id). The access token goes only to the API's own
    * origin: a `downloadUrl` elsewhere (a bucket's signed link, a stranger's server a tampered
    * answer points at) is fetched without it.
@@ -404,8 +429,10 @@ export class AccountsClient {
     return await this.signed((token) => getText(url.href, this.http(token, signal)));
   }
 
-  private http(token: string | null, signal: AbortSignal | undefined) {
+  /** How to send a request; `timed: false` for a stream, which lasts as long as it lasts. */
+  private http(token: string | null, signal: AbortSignal | undefined, timed = true) {
     const headers = token === null ? this.headers : { ...this.headers, Authorization: `Bearer ${token}` };
+    if (!timed) return { fetch: this.fetch, headers, signal };
     const timeout = AbortSignal.timeout(this.timeoutMs);
     return { fetch: this.fetch, headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
   }
