@@ -5,6 +5,7 @@ import { downloadPath, exportOutcome, sleep, type ExportJob } from "./exports.js
 import * as ops from "./generated/graphql.js";
 import { getText, postGraphQL, type Fetch } from "./http.js";
 import { sendPersisted, type GraphQLBody } from "./persisted.js";
+import { subscribeSse } from "./sse.js";
 import { TokenKeeper, type Tokens } from "./tokens.js";
 
 export type User = ops.UserFieldsFragment;
@@ -13,6 +14,11 @@ export type Session = ops.SessionFieldsFragment;
 export type UserPage = ops.UsersQuery["users"];
 export type UserPageAfter = ops.UsersAfterQuery["users"];
 export type Health = ops.HealthQuery["health"];
+export type TotpEnrollment = ops.EnrollTotpMutation["enrollTotp"];
+export type ApiKey = ops.ApiKeyFieldsFragment;
+export type NewApiKey = ops.CreateApiKeyMutation["createApiKey"];
+export type AuditEvent = ops.AuditEventFieldsFragment;
+export type AuditPage = ops.AuditEventsQuery["auditEvents"];
 
 export interface ClientOptions {
   /** Any fetch (the global one by default): a test's, a framework's, one with a proxy. */
@@ -32,6 +38,9 @@ export interface ClientOptions {
   /** Send each document's SHA-256 instead of its text once the server knows it (Apollo's
    *  automatic persisted queries); default false. */
   persistedQueries?: boolean;
+  /** An API key (`agk_...`) to sign every request with instead of a token pair: it is sent as
+   *  `Authorization: Bearer <key>` and never refreshed. */
+  apiKey?: string;
 }
 
 export interface CallOptions {
@@ -64,6 +73,7 @@ export class AccountsClient {
   private readonly timeoutMs: number;
   private readonly keeper: TokenKeeper;
   private readonly persisted: boolean;
+  private readonly apiKey: string | null;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
@@ -73,6 +83,7 @@ export class AccountsClient {
     if (options.userAgent !== undefined) this.headers["User-Agent"] = options.userAgent;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.persisted = options.persistedQueries ?? false;
+    this.apiKey = options.apiKey ?? null;
     this.keeper = new TokenKeeper(
       { accessToken: options.accessToken ?? null, refreshToken: options.refreshToken ?? null },
       options.onTokens,
@@ -105,7 +116,7 @@ export class AccountsClient {
       return data as R;
     };
     if (options.signed === false) return await attempt(null);
-    return await this.keeper.signed(attempt, this.refreshNow);
+    return await this.signed(attempt);
   }
 
   /**
@@ -138,8 +149,15 @@ export class AccountsClient {
     return (await this.request(ops.RegisterDocument, { input })).register;
   }
 
+  /** Sign in and keep the pair; MfaRequired (with `.mfaToken`) when the account has a second
+   *  factor: finish with `verifyMfa`. */
   async login(email: string, password: string): Promise<TokenPair> {
     return await this.signIn(ops.LoginDocument, { email, password });
+  }
+
+  /** Finish a login that threw MfaRequired: its `mfaToken` and a TOTP or recovery code. */
+  async verifyMfa(mfaToken: string, code: string): Promise<TokenPair> {
+    return await this.signIn(ops.VerifyMfaDocument, { mfaToken, code });
   }
 
   /** Rotate the kept pair (the old refresh token stops working). */
@@ -235,6 +253,30 @@ export class AccountsClient {
   }
 
   /**
+   * The job as it is, then on every status change and as rows are written, live over SSE
+   * (admin); ends after FINISHED or FAILED (a failed job is yielded, not thrown). No timeout but
+   * `signal` (the server pings every 15 s); leaving the loop early closes the stream.
+   *
+   *     for await (const job of api.followExport(id)) console.log(job.status, job.rowsDone);
+   */
+  async *followExport(id: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<ExportJob> {
+    const body = { query: ops.FollowExportDocument, variables: { id } };
+    const { events, first } = await this.signed(async (token) => {
+      const events = subscribeSse(this.graphqlUrl, body, this.http(token, options.signal, false));
+      return { events, first: await events.next() }; // an expired token fails here, and is renewed
+    });
+    try {
+      for (let next = first; !next.done; next = await events.next()) {
+        const job = (next.value as ops.FollowExportSubscription).exportJob;
+        yield job;
+        if (job.status === "FINISHED" || job.status === "FAILED") return;
+      }
+    } finally {
+      await events.return(undefined);
+    }
+  }
+
+  /**
    * The CSV of a finished job (or of a job id). The access token goes only to the API's own
    * origin: a `downloadUrl` elsewhere (a bucket's signed link, a stranger's server a tampered
    * answer points at) is fetched without it.
@@ -303,7 +345,80 @@ export class AccountsClient {
     await this.request(ops.RevokeUserSessionsDocument, { userId });
   }
 
+  // The second factor
+
+  /** Start turning TOTP on: the secret (and its otpauth:// URI) to put in an authenticator. */
+  async enrollTotp(password: string): Promise<TotpEnrollment> {
+    return (await this.request(ops.EnrollTotpDocument, { password })).enrollTotp;
+  }
+
+  /** Turn TOTP on with a first code; the 10 single-use recovery codes, shown once. */
+  async confirmTotp(code: string): Promise<string[]> {
+    return (await this.request(ops.ConfirmTotpDocument, { code })).confirmTotp.codes;
+  }
+
+  /** Turn TOTP off; `code` is a TOTP or recovery code. */
+  async disableTotp(password: string, code: string): Promise<void> {
+    await this.request(ops.DisableTotpDocument, { password, code });
+  }
+
+  /** New recovery codes (the old ones stop working). */
+  async regenerateRecoveryCodes(password: string, code: string): Promise<string[]> {
+    return (await this.request(ops.RegenerateRecoveryCodesDocument, { password, code })).regenerateRecoveryCodes
+      .codes;
+  }
+
+  /** Turn a user's second factor off (admin). */
+  async resetMfa(userId: string): Promise<void> {
+    await this.request(ops.ResetMfaDocument, { userId });
+  }
+
+  // API keys
+
+  /** A new key and its secret (shown once): pass it as `apiKey` to a client. */
+  async createApiKey(name: string, options: { expiresInDays?: number } = {}): Promise<NewApiKey> {
+    const variables = { name, expiresInDays: options.expiresInDays ?? null };
+    return (await this.request(ops.CreateApiKeyDocument, variables)).createApiKey;
+  }
+
+  async listApiKeys(): Promise<ApiKey[]> {
+    return (await this.request(ops.MyApiKeysDocument)).myApiKeys;
+  }
+
+  async revokeApiKey(id: string): Promise<void> {
+    await this.request(ops.RevokeApiKeyDocument, { id });
+  }
+
+  // The audit log (admin)
+
+  /** One page of audit events, newest first. */
+  async auditEvents(variables: ops.AuditEventsQueryVariables = {}): Promise<AuditPage> {
+    return (await this.request(ops.AuditEventsDocument, variables)).auditEvents;
+  }
+
+  /** Every matching audit event, newest first, following cursors (100 a page). */
+  async *iterAuditEvents(filter?: ops.AuditFilter): AsyncGenerator<AuditEvent> {
+    let after: string | null = null;
+    for (;;) {
+      const page: AuditPage = await this.auditEvents({ first: 100, after, filter: filter ?? null });
+      yield* page.items;
+      if (!page.hasNextPage || page.endCursor === null) return;
+      after = page.endCursor;
+    }
+  }
+
+  /** Start a CSV export of the matching audit events (admin); follow it like a users export. */
+  async exportAuditEvents(filter?: ops.AuditFilter): Promise<ExportJob> {
+    return (await this.request(ops.ExportAuditEventsDocument, { filter: filter ?? null })).exportAuditEvents;
+  }
+
   // Plumbing
+
+  /** Run `attempt` with the API key, or with the access token, renewed once if it expired. */
+  private signed<T>(attempt: (token: string | null) => Promise<T>): Promise<T> {
+    if (this.apiKey !== null) return attempt(this.apiKey);
+    return this.keeper.signed(attempt, this.refreshNow);
+  }
 
   private readonly refreshNow = async (): Promise<void> => {
     await this.refresh();
@@ -311,11 +426,13 @@ export class AccountsClient {
 
   /** GET a REST file with the access token, renewed once if it expired. */
   private async signedText(url: URL, signal: AbortSignal | undefined): Promise<string> {
-    return await this.keeper.signed((token) => getText(url.href, this.http(token, signal)), this.refreshNow);
+    return await this.signed((token) => getText(url.href, this.http(token, signal)));
   }
 
-  private http(token: string | null, signal: AbortSignal | undefined) {
+  /** How to send a request; `timed: false` for a stream, which lasts as long as it lasts. */
+  private http(token: string | null, signal: AbortSignal | undefined, timed = true) {
     const headers = token === null ? this.headers : { ...this.headers, Authorization: `Bearer ${token}` };
+    if (!timed) return { fetch: this.fetch, headers, signal };
     const timeout = AbortSignal.timeout(this.timeoutMs);
     return { fetch: this.fetch, headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
   }

@@ -11,7 +11,7 @@ export interface HttpOptions {
   signal: AbortSignal | undefined;
 }
 
-async function send(url: string, init: RequestInit, fetch: Fetch): Promise<Response> {
+export async function send(url: string, init: RequestInit, fetch: Fetch): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch (cause) {
@@ -54,6 +54,11 @@ export async function postGraphQL(
     },
     options.fetch,
   );
+  return await dataOf(response);
+}
+
+/** A GraphQL response's `data`, or the error its first GraphQL error names. */
+export async function dataOf(response: Response): Promise<Record<string, unknown>> {
   const answer = await json(response);
   if (!isRecord(answer)) throw new NetworkError("The answer is not a GraphQL response", response.status);
   const errors = answer["errors"];

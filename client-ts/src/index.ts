@@ -1,10 +1,15 @@
 export { AccountsClient } from "./client.js";
 export type {
+  ApiKey,
+  AuditEvent,
+  AuditPage,
   CallOptions,
   ClientOptions,
   Health,
+  NewApiKey,
   Session,
   TokenPair,
+  TotpEnrollment,
   User,
   UserPage,
   UserPageAfter,

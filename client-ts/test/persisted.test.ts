@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import { test } from "node:test";
-import { AccountsClient, MeDocument, PersistedQueryNotFound } from "../src/index.js";
+import { AccountsClient, MeDocument, PersistedQueryNotFound, type TypedDocument } from "../src/index.js";
 import { AGENT, env } from "./helpers.js";
 
 interface Body {
@@ -69,4 +69,33 @@ test("a document goes as its hash, with its text only the first time", async () 
   } finally {
     front.close();
   }
+});
+
+test("the server itself: an unknown hash, then hash and text, then the hash alone", async () => {
+  const sent: Body[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    sent.push(JSON.parse(String(init?.body)) as Body);
+    return await fetch(input, init);
+  };
+  const api = new AccountsClient(env.url, { userAgent: AGENT, persistedQueries: true, fetch: recording });
+  await api.login(env.adminEmail, env.password);
+  // a document no earlier run can have stored on this server
+  const text = `query Persisted${process.pid}x${Date.now()} { me { email } }`;
+  const document = text as TypedDocument<{ me: { email: string } }, Record<string, never>>;
+  assert.equal((await api.request(document)).me.email, env.adminEmail);
+  assert.equal((await api.request(document)).me.email, env.adminEmail);
+  const hash = createHash("sha256").update(text).digest("hex");
+  const mine = sent.filter((body) => body.extensions?.persistedQuery?.sha256Hash === hash);
+  assert.deepEqual(
+    mine.map((body) => body.query !== undefined),
+    [false, true, false],
+  );
+  const unknown = await fetch(`${env.url}/graphql`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }),
+  });
+  assert.equal(unknown.status, 400);
+  const answer = (await unknown.json()) as { errors: { extensions: { code: string } }[] };
+  assert.equal(answer.errors[0]?.extensions.code, PersistedQueryNotFound.code);
 });

@@ -4,6 +4,15 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocument } from "../document.js";
+/** Every filter optional; since/until inclusive. */
+export type AuditFilter = {
+  action?: string | null | undefined;
+  actorId?: string | null | undefined;
+  since?: string | null | undefined;
+  subjectId?: string | null | undefined;
+  until?: string | null | undefined;
+};
+
 export type CreateUserInput = {
   email: string;
   name: string;
@@ -88,7 +97,7 @@ export type VerifyEmailMutationVariables = Exact<{
 }>;
 
 
-export type VerifyEmailMutation = { verifyEmail: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
+export type VerifyEmailMutation = { verifyEmail: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
 
 export type ChangeEmailMutationVariables = Exact<{
   password: string;
@@ -124,12 +133,48 @@ export type RevokeUserSessionsMutationVariables = Exact<{
 
 export type RevokeUserSessionsMutation = { revokeUserSessions: boolean };
 
+export type CreateApiKeyMutationVariables = Exact<{
+  name: string;
+  expiresInDays?: number | null | undefined;
+}>;
+
+
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null } } };
+
+export type MyApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyApiKeysQuery = { myApiKeys: Array<{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null }> };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: boolean };
+
+export type AuditEventsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: AuditFilter | null | undefined;
+}>;
+
+
+export type AuditEventsQuery = { auditEvents: { endCursor: string | null, hasNextPage: boolean, items: Array<{ id: string, at: string, action: string, ipAddress: string | null, userAgent: string | null, requestId: string | null, details: unknown, actor: { id: string, email: string } | null, subject: { id: string, email: string } | null }> } };
+
+export type ExportAuditEventsMutationVariables = Exact<{
+  filter?: AuditFilter | null | undefined;
+}>;
+
+
+export type ExportAuditEventsMutation = { exportAuditEvents: { id: string, status: JobStatus, rowCount: number | null, rowsDone: number, downloadUrl: string | null, error: string | null, createdAt: string, finishedAt: string | null } };
+
 export type RegisterMutationVariables = Exact<{
   input: RegisterInput;
 }>;
 
 
-export type RegisterMutation = { register: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
+export type RegisterMutation = { register: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
 
 export type LoginMutationVariables = Exact<{
   email: string;
@@ -161,39 +206,95 @@ export type ExportUsersMutationVariables = Exact<{
 }>;
 
 
-export type ExportUsersMutation = { exportUsers: { id: string, status: JobStatus, rowCount: number | null, downloadUrl: string | null, error: string | null, createdAt: string, finishedAt: string | null } };
+export type ExportUsersMutation = { exportUsers: { id: string, status: JobStatus, rowCount: number | null, rowsDone: number, downloadUrl: string | null, error: string | null, createdAt: string, finishedAt: string | null } };
 
 export type ExportJobQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ExportJobQuery = { exportJob: { id: string, status: JobStatus, rowCount: number | null, downloadUrl: string | null, error: string | null, createdAt: string, finishedAt: string | null } | null };
+export type ExportJobQuery = { exportJob: { id: string, status: JobStatus, rowCount: number | null, rowsDone: number, downloadUrl: string | null, error: string | null, createdAt: string, finishedAt: string | null } | null };
 
-export type UserFieldsFragment = { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null };
+export type FollowExportSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type FollowExportSubscription = { exportJob: { id: string, status: JobStatus, rowCount: number | null, rowsDone: number, downloadUrl: string | null, error: string | null, createdAt: string, finishedAt: string | null } };
+
+export type UserFieldsFragment = { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null };
 
 export type TokenFieldsFragment = { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number };
 
-export type JobFieldsFragment = { id: string, status: JobStatus, rowCount: number | null, downloadUrl: string | null, error: string | null, createdAt: string, finishedAt: string | null };
+export type JobFieldsFragment = { id: string, status: JobStatus, rowCount: number | null, rowsDone: number, downloadUrl: string | null, error: string | null, createdAt: string, finishedAt: string | null };
 
 export type SessionFieldsFragment = { id: string, createdAt: string, lastUsedAt: string | null, expiresAt: string, ipAddress: string | null, userAgent: string | null, current: boolean };
+
+export type ApiKeyFieldsFragment = { id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null };
+
+export type AuditEventFieldsFragment = { id: string, at: string, action: string, ipAddress: string | null, userAgent: string | null, requestId: string | null, details: unknown, actor: { id: string, email: string } | null, subject: { id: string, email: string } | null };
 
 export type HealthQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type HealthQuery = { health: { status: string, database: string, cache: string, queue: string } };
 
+export type VerifyMfaMutationVariables = Exact<{
+  mfaToken: string;
+  code: string;
+}>;
+
+
+export type VerifyMfaMutation = { verifyMfa: { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number } };
+
+export type EnrollTotpMutationVariables = Exact<{
+  password: string;
+}>;
+
+
+export type EnrollTotpMutation = { enrollTotp: { secret: string, otpauthUri: string } };
+
+export type ConfirmTotpMutationVariables = Exact<{
+  code: string;
+}>;
+
+
+export type ConfirmTotpMutation = { confirmTotp: { codes: Array<string> } };
+
+export type DisableTotpMutationVariables = Exact<{
+  password: string;
+  code: string;
+}>;
+
+
+export type DisableTotpMutation = { disableTotp: boolean };
+
+export type RegenerateRecoveryCodesMutationVariables = Exact<{
+  password: string;
+  code: string;
+}>;
+
+
+export type RegenerateRecoveryCodesMutation = { regenerateRecoveryCodes: { codes: Array<string> } };
+
+export type ResetMfaMutationVariables = Exact<{
+  userId: string;
+}>;
+
+
+export type ResetMfaMutation = { resetMfa: boolean };
+
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
+export type MeQuery = { me: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
 
 export type UserQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type UserQuery = { user: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } | null };
+export type UserQuery = { user: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } | null };
 
 export type UsersQueryVariables = Exact<{
   page?: number | null | undefined;
@@ -204,7 +305,7 @@ export type UsersQueryVariables = Exact<{
 }>;
 
 
-export type UsersQuery = { users: { items: Array<{ id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null }>, pageInfo: { page: number, perPage: number, total: number, pages: number, hasNextPage: boolean, hasPreviousPage: boolean, endCursor: string | null } } };
+export type UsersQuery = { users: { items: Array<{ id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null }>, pageInfo: { page: number, perPage: number, total: number, pages: number, hasNextPage: boolean, hasPreviousPage: boolean, endCursor: string | null } } };
 
 export type UsersAfterQueryVariables = Exact<{
   after: string;
@@ -215,14 +316,14 @@ export type UsersAfterQueryVariables = Exact<{
 }>;
 
 
-export type UsersAfterQuery = { users: { items: Array<{ id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null }>, pageInfo: { perPage: number, total: number, pages: number, hasNextPage: boolean, endCursor: string | null } } };
+export type UsersAfterQuery = { users: { items: Array<{ id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null }>, pageInfo: { perPage: number, total: number, pages: number, hasNextPage: boolean, endCursor: string | null } } };
 
 export type CreateUserMutationVariables = Exact<{
   input: CreateUserInput;
 }>;
 
 
-export type CreateUserMutation = { createUser: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
+export type CreateUserMutation = { createUser: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
 
 export type UpdateUserMutationVariables = Exact<{
   id: string;
@@ -231,7 +332,7 @@ export type UpdateUserMutationVariables = Exact<{
 }>;
 
 
-export type UpdateUserMutation = { updateUser: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
+export type UpdateUserMutation = { updateUser: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
 
 export type DeleteUserMutationVariables = Exact<{
   id: string;
@@ -246,56 +347,79 @@ export type RestoreUserMutationVariables = Exact<{
 }>;
 
 
-export type RestoreUserMutation = { restoreUser: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
+export type RestoreUserMutation = { restoreUser: { id: string, name: string, email: string, role: Role, isActive: boolean, version: number, etag: string, createdAt: string, updatedAt: string, deletedAt: string | null, emailVerified: boolean, mfaEnabled: boolean, lastLoginAt: string | null, createdBy: { id: string } | null } };
 
 
+export const AuditEventsDocument = "query AuditEvents($first: Int = 50, $after: String, $filter: AuditFilter) {\n  auditEvents(first: $first, after: $after, filter: $filter) {\n    items {\n      ...AuditEventFields\n    }\n    endCursor\n    hasNextPage\n  }\n}\n\nfragment AuditEventFields on AuditEvent {\n  id\n  at\n  action\n  actor {\n    id\n    email\n  }\n  subject {\n    id\n    email\n  }\n  ipAddress\n  userAgent\n  requestId\n  details\n}" as TypedDocument<AuditEventsQuery, AuditEventsQueryVariables>;
 export const ChangeEmailDocument = "mutation ChangeEmail($password: String!, $newEmail: String!) {\n  changeEmail(password: $password, newEmail: $newEmail)\n}" as TypedDocument<ChangeEmailMutation, ChangeEmailMutationVariables>;
 export const ChangePasswordDocument = "mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n  changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n}" as TypedDocument<ChangePasswordMutation, ChangePasswordMutationVariables>;
-export const CreateUserDocument = "mutation CreateUser($input: CreateUserInput!) {\n  createUser(input: $input) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<CreateUserMutation, CreateUserMutationVariables>;
+export const ConfirmTotpDocument = "mutation ConfirmTotp($code: String!) {\n  confirmTotp(code: $code) {\n    codes\n  }\n}" as TypedDocument<ConfirmTotpMutation, ConfirmTotpMutationVariables>;
+export const CreateApiKeyDocument = "mutation CreateApiKey($name: String!, $expiresInDays: Int) {\n  createApiKey(name: $name, expiresInDays: $expiresInDays) {\n    apiKey {\n      ...ApiKeyFields\n    }\n    secret\n  }\n}\n\nfragment ApiKeyFields on ApiKey {\n  id\n  name\n  prefix\n  createdAt\n  lastUsedAt\n  expiresAt\n}" as TypedDocument<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
+export const CreateUserDocument = "mutation CreateUser($input: CreateUserInput!) {\n  createUser(input: $input) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<CreateUserMutation, CreateUserMutationVariables>;
 export const DeleteUserDocument = "mutation DeleteUser($id: ID!, $ifMatch: String) {\n  deleteUser(id: $id, ifMatch: $ifMatch)\n}" as TypedDocument<DeleteUserMutation, DeleteUserMutationVariables>;
-export const ExportJobDocument = "query ExportJob($id: ID!) {\n  exportJob(id: $id) {\n    ...JobFields\n  }\n}\n\nfragment JobFields on ExportJob {\n  id\n  status\n  rowCount\n  downloadUrl\n  error\n  createdAt\n  finishedAt\n}" as TypedDocument<ExportJobQuery, ExportJobQueryVariables>;
-export const ExportUsersDocument = "mutation ExportUsers($filter: UserFilter) {\n  exportUsers(filter: $filter) {\n    ...JobFields\n  }\n}\n\nfragment JobFields on ExportJob {\n  id\n  status\n  rowCount\n  downloadUrl\n  error\n  createdAt\n  finishedAt\n}" as TypedDocument<ExportUsersMutation, ExportUsersMutationVariables>;
+export const DisableTotpDocument = "mutation DisableTotp($password: String!, $code: String!) {\n  disableTotp(password: $password, code: $code)\n}" as TypedDocument<DisableTotpMutation, DisableTotpMutationVariables>;
+export const EnrollTotpDocument = "mutation EnrollTotp($password: String!) {\n  enrollTotp(password: $password) {\n    secret\n    otpauthUri\n  }\n}" as TypedDocument<EnrollTotpMutation, EnrollTotpMutationVariables>;
+export const ExportAuditEventsDocument = "mutation ExportAuditEvents($filter: AuditFilter) {\n  exportAuditEvents(filter: $filter) {\n    ...JobFields\n  }\n}\n\nfragment JobFields on ExportJob {\n  id\n  status\n  rowCount\n  rowsDone\n  downloadUrl\n  error\n  createdAt\n  finishedAt\n}" as TypedDocument<ExportAuditEventsMutation, ExportAuditEventsMutationVariables>;
+export const ExportJobDocument = "query ExportJob($id: ID!) {\n  exportJob(id: $id) {\n    ...JobFields\n  }\n}\n\nfragment JobFields on ExportJob {\n  id\n  status\n  rowCount\n  rowsDone\n  downloadUrl\n  error\n  createdAt\n  finishedAt\n}" as TypedDocument<ExportJobQuery, ExportJobQueryVariables>;
+export const ExportUsersDocument = "mutation ExportUsers($filter: UserFilter) {\n  exportUsers(filter: $filter) {\n    ...JobFields\n  }\n}\n\nfragment JobFields on ExportJob {\n  id\n  status\n  rowCount\n  rowsDone\n  downloadUrl\n  error\n  createdAt\n  finishedAt\n}" as TypedDocument<ExportUsersMutation, ExportUsersMutationVariables>;
+export const FollowExportDocument = "subscription FollowExport($id: ID!) {\n  exportJob(id: $id) {\n    ...JobFields\n  }\n}\n\nfragment JobFields on ExportJob {\n  id\n  status\n  rowCount\n  rowsDone\n  downloadUrl\n  error\n  createdAt\n  finishedAt\n}" as TypedDocument<FollowExportSubscription, FollowExportSubscriptionVariables>;
 export const HealthDocument = "query Health {\n  health {\n    status\n    database\n    cache\n    queue\n  }\n}" as TypedDocument<HealthQuery, HealthQueryVariables>;
 export const LoginDocument = "mutation Login($email: String!, $password: String!) {\n  login(email: $email, password: $password) {\n    ...TokenFields\n  }\n}\n\nfragment TokenFields on TokenPair {\n  accessToken\n  refreshToken\n  tokenType\n  expiresIn\n}" as TypedDocument<LoginMutation, LoginMutationVariables>;
 export const LogoutDocument = "mutation Logout {\n  logout\n}" as TypedDocument<LogoutMutation, LogoutMutationVariables>;
 export const LogoutAllDocument = "mutation LogoutAll {\n  logoutAll\n}" as TypedDocument<LogoutAllMutation, LogoutAllMutationVariables>;
-export const MeDocument = "query Me {\n  me {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<MeQuery, MeQueryVariables>;
+export const MeDocument = "query Me {\n  me {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<MeQuery, MeQueryVariables>;
+export const MyApiKeysDocument = "query MyApiKeys {\n  myApiKeys {\n    ...ApiKeyFields\n  }\n}\n\nfragment ApiKeyFields on ApiKey {\n  id\n  name\n  prefix\n  createdAt\n  lastUsedAt\n  expiresAt\n}" as TypedDocument<MyApiKeysQuery, MyApiKeysQueryVariables>;
 export const MySessionsDocument = "query MySessions {\n  mySessions {\n    ...SessionFields\n  }\n}\n\nfragment SessionFields on Session {\n  id\n  createdAt\n  lastUsedAt\n  expiresAt\n  ipAddress\n  userAgent\n  current\n}" as TypedDocument<MySessionsQuery, MySessionsQueryVariables>;
 export const RefreshDocument = "mutation Refresh($refreshToken: String!) {\n  refresh(refreshToken: $refreshToken) {\n    ...TokenFields\n  }\n}\n\nfragment TokenFields on TokenPair {\n  accessToken\n  refreshToken\n  tokenType\n  expiresIn\n}" as TypedDocument<RefreshMutation, RefreshMutationVariables>;
-export const RegisterDocument = "mutation Register($input: RegisterInput!) {\n  register(input: $input) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<RegisterMutation, RegisterMutationVariables>;
+export const RegenerateRecoveryCodesDocument = "mutation RegenerateRecoveryCodes($password: String!, $code: String!) {\n  regenerateRecoveryCodes(password: $password, code: $code) {\n    codes\n  }\n}" as TypedDocument<RegenerateRecoveryCodesMutation, RegenerateRecoveryCodesMutationVariables>;
+export const RegisterDocument = "mutation Register($input: RegisterInput!) {\n  register(input: $input) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<RegisterMutation, RegisterMutationVariables>;
 export const RequestEmailVerificationDocument = "mutation RequestEmailVerification {\n  requestEmailVerification\n}" as TypedDocument<RequestEmailVerificationMutation, RequestEmailVerificationMutationVariables>;
 export const RequestPasswordResetDocument = "mutation RequestPasswordReset($email: String!) {\n  requestPasswordReset(email: $email)\n}" as TypedDocument<RequestPasswordResetMutation, RequestPasswordResetMutationVariables>;
+export const ResetMfaDocument = "mutation ResetMfa($userId: ID!) {\n  resetMfa(userId: $userId)\n}" as TypedDocument<ResetMfaMutation, ResetMfaMutationVariables>;
 export const ResetPasswordDocument = "mutation ResetPassword($token: String!, $newPassword: String!) {\n  resetPassword(token: $token, newPassword: $newPassword)\n}" as TypedDocument<ResetPasswordMutation, ResetPasswordMutationVariables>;
-export const RestoreUserDocument = "mutation RestoreUser($id: ID!) {\n  restoreUser(id: $id) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<RestoreUserMutation, RestoreUserMutationVariables>;
+export const RestoreUserDocument = "mutation RestoreUser($id: ID!) {\n  restoreUser(id: $id) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<RestoreUserMutation, RestoreUserMutationVariables>;
+export const RevokeApiKeyDocument = "mutation RevokeApiKey($id: ID!) {\n  revokeApiKey(id: $id)\n}" as TypedDocument<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
 export const RevokeSessionDocument = "mutation RevokeSession($id: ID!) {\n  revokeSession(id: $id)\n}" as TypedDocument<RevokeSessionMutation, RevokeSessionMutationVariables>;
 export const RevokeUserSessionsDocument = "mutation RevokeUserSessions($userId: ID!) {\n  revokeUserSessions(userId: $userId)\n}" as TypedDocument<RevokeUserSessionsMutation, RevokeUserSessionsMutationVariables>;
-export const UpdateUserDocument = "mutation UpdateUser($id: ID!, $input: UpdateUserInput!, $ifMatch: String) {\n  updateUser(id: $id, input: $input, ifMatch: $ifMatch) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<UpdateUserMutation, UpdateUserMutationVariables>;
-export const UserDocument = "query User($id: ID!) {\n  user(id: $id) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<UserQuery, UserQueryVariables>;
+export const UpdateUserDocument = "mutation UpdateUser($id: ID!, $input: UpdateUserInput!, $ifMatch: String) {\n  updateUser(id: $id, input: $input, ifMatch: $ifMatch) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<UpdateUserMutation, UpdateUserMutationVariables>;
+export const UserDocument = "query User($id: ID!) {\n  user(id: $id) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<UserQuery, UserQueryVariables>;
 export const UserSessionsDocument = "query UserSessions($userId: ID!) {\n  userSessions(userId: $userId) {\n    ...SessionFields\n  }\n}\n\nfragment SessionFields on Session {\n  id\n  createdAt\n  lastUsedAt\n  expiresAt\n  ipAddress\n  userAgent\n  current\n}" as TypedDocument<UserSessionsQuery, UserSessionsQueryVariables>;
-export const UsersDocument = "query Users($page: Int = 1, $perPage: Int = 20, $sort: SortOrder = DESC, $sortBy: UserSortField = CREATED_AT, $filter: UserFilter) {\n  users(\n    page: $page\n    perPage: $perPage\n    sort: $sort\n    sortBy: $sortBy\n    filter: $filter\n  ) {\n    items {\n      ...UserFields\n    }\n    pageInfo {\n      page\n      perPage\n      total\n      pages\n      hasNextPage\n      hasPreviousPage\n      endCursor\n    }\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<UsersQuery, UsersQueryVariables>;
-export const UsersAfterDocument = "query UsersAfter($after: String!, $perPage: Int = 20, $sort: SortOrder = DESC, $sortBy: UserSortField = CREATED_AT, $filter: UserFilter) {\n  users(\n    after: $after\n    perPage: $perPage\n    sort: $sort\n    sortBy: $sortBy\n    filter: $filter\n  ) {\n    items {\n      ...UserFields\n    }\n    pageInfo {\n      perPage\n      total\n      pages\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<UsersAfterQuery, UsersAfterQueryVariables>;
-export const VerifyEmailDocument = "mutation VerifyEmail($token: String!) {\n  verifyEmail(token: $token) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<VerifyEmailMutation, VerifyEmailMutationVariables>;
+export const UsersDocument = "query Users($page: Int = 1, $perPage: Int = 20, $sort: SortOrder = DESC, $sortBy: UserSortField = CREATED_AT, $filter: UserFilter) {\n  users(\n    page: $page\n    perPage: $perPage\n    sort: $sort\n    sortBy: $sortBy\n    filter: $filter\n  ) {\n    items {\n      ...UserFields\n    }\n    pageInfo {\n      page\n      perPage\n      total\n      pages\n      hasNextPage\n      hasPreviousPage\n      endCursor\n    }\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<UsersQuery, UsersQueryVariables>;
+export const UsersAfterDocument = "query UsersAfter($after: String!, $perPage: Int = 20, $sort: SortOrder = DESC, $sortBy: UserSortField = CREATED_AT, $filter: UserFilter) {\n  users(\n    after: $after\n    perPage: $perPage\n    sort: $sort\n    sortBy: $sortBy\n    filter: $filter\n  ) {\n    items {\n      ...UserFields\n    }\n    pageInfo {\n      perPage\n      total\n      pages\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<UsersAfterQuery, UsersAfterQueryVariables>;
+export const VerifyEmailDocument = "mutation VerifyEmail($token: String!) {\n  verifyEmail(token: $token) {\n    ...UserFields\n  }\n}\n\nfragment UserFields on User {\n  id\n  name\n  email\n  role\n  isActive\n  version\n  etag\n  createdAt\n  updatedAt\n  deletedAt\n  emailVerified\n  mfaEnabled\n  lastLoginAt\n  createdBy {\n    id\n  }\n}" as TypedDocument<VerifyEmailMutation, VerifyEmailMutationVariables>;
+export const VerifyMfaDocument = "mutation VerifyMfa($mfaToken: String!, $code: String!) {\n  verifyMfa(mfaToken: $mfaToken, code: $code) {\n    ...TokenFields\n  }\n}\n\nfragment TokenFields on TokenPair {\n  accessToken\n  refreshToken\n  tokenType\n  expiresIn\n}" as TypedDocument<VerifyMfaMutation, VerifyMfaMutationVariables>;
 
 /** Every operation of operations/*.graphql by name (a safelist manifest reads this). */
 export const documents = {
+  AuditEvents: AuditEventsDocument,
   ChangeEmail: ChangeEmailDocument,
   ChangePassword: ChangePasswordDocument,
+  ConfirmTotp: ConfirmTotpDocument,
+  CreateApiKey: CreateApiKeyDocument,
   CreateUser: CreateUserDocument,
   DeleteUser: DeleteUserDocument,
+  DisableTotp: DisableTotpDocument,
+  EnrollTotp: EnrollTotpDocument,
+  ExportAuditEvents: ExportAuditEventsDocument,
   ExportJob: ExportJobDocument,
   ExportUsers: ExportUsersDocument,
+  FollowExport: FollowExportDocument,
   Health: HealthDocument,
   Login: LoginDocument,
   Logout: LogoutDocument,
   LogoutAll: LogoutAllDocument,
   Me: MeDocument,
+  MyApiKeys: MyApiKeysDocument,
   MySessions: MySessionsDocument,
   Refresh: RefreshDocument,
+  RegenerateRecoveryCodes: RegenerateRecoveryCodesDocument,
   Register: RegisterDocument,
   RequestEmailVerification: RequestEmailVerificationDocument,
   RequestPasswordReset: RequestPasswordResetDocument,
+  ResetMfa: ResetMfaDocument,
   ResetPassword: ResetPasswordDocument,
   RestoreUser: RestoreUserDocument,
+  RevokeApiKey: RevokeApiKeyDocument,
   RevokeSession: RevokeSessionDocument,
   RevokeUserSessions: RevokeUserSessionsDocument,
   UpdateUser: UpdateUserDocument,
@@ -304,4 +428,5 @@ export const documents = {
   Users: UsersDocument,
   UsersAfter: UsersAfterDocument,
   VerifyEmail: VerifyEmailDocument,
+  VerifyMfa: VerifyMfaDocument,
 } as const;
