@@ -26,6 +26,8 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails
 
+from schema.compiled.related import Related
+
 SLOW = object()  # a fast serialiser's "not mine": graphql-core's completion decides
 FastSerialiser = Callable[[Any], Any]
 
@@ -64,6 +66,7 @@ class FieldStep:
     attr: str | None = None  # a plain attribute read, inlined
     shape: Shape | None = None  # how an inlined value is shaped
     constant: str | None = None  # `__typename`
+    related: Related | None = None  # a list item's related object, loaded from the plan
 
 
 def _string(value: Any) -> Any:
