@@ -30,6 +30,9 @@ def _user(view: UserView) -> UserType:
     return UserType.from_view(view)
 
 
+_ROLES = {role.value: role for role in Role}  # a dict read, not the enum's lookup, per user
+
+
 @strawberry.type(name="User")
 class UserType:
     id: strawberry.ID
@@ -55,7 +58,7 @@ class UserType:
             id=strawberry.ID(str(view.id)),
             name=view.name,
             email=view.email,
-            role=Role(view.role),
+            role=_ROLES.get(view.role) or Role(view.role),
             is_active=view.is_active,
             version=view.version,
             etag=view.etag,
