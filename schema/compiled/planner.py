@@ -5,9 +5,10 @@ The planner groups fields with graphql-core's own `collect_fields` / `collect_su
 the values of the variables that `@include` / `@skip` read, so merging, aliases, fragments,
 inline fragments and directives are resolved exactly as graphql-core resolves them, once. A
 field is inlined when strawberry would only read an attribute (no resolver, no extension, no
-arguments); anything else (root fields, `createdBy`, `pageInfo.page`, introspection, abstract
-types) stays a field graphql-core executes, and the values it returns are shaped by the plan
-again when their group was planned.
+arguments); a field whose resolver is marked `loads_related` (`createdBy`) is loaded from the
+plan on a list's items (`related.py`); anything else (root fields, `pageInfo.page`,
+introspection, abstract types) stays a field graphql-core executes, and the values it returns
+are shaped by the plan again when their group was planned.
 """
 
 from __future__ import annotations
