@@ -34,10 +34,17 @@ def _data(user: UserView) -> dict[str, Any]:
 
 
 def _view(data: dict[str, Any]) -> UserView:
-    values = dict(data)
-    for name in DATE_FIELDS:
-        values[name] = datetime.fromisoformat(data[name]) if data[name] else None
-    return UserView(**values)
+    """A cached user's view: positional, in the view's order (a page rebuilds 100 of these
+    on every cache hit; keywords and a copy of the dict cost a third more)."""
+    values: list[Any] = [
+        (_date(data[name]) if data[name] else None) if name in _DATES else data[name]
+        for name in VIEW_FIELDS
+    ]
+    return UserView(*values)
+
+
+_DATES = frozenset(DATE_FIELDS)
+_date = datetime.fromisoformat
 
 
 def list_key(page: int, per_page: int, after: str | None, query: UserQuery) -> str:

@@ -11,8 +11,26 @@ from datetime import datetime
 import strawberry
 
 from persistence.views import UserView
-from schema.context import Info
+from schema.compiled.related import Loader, Related, loads_related
+from schema.context import Context, Info
 from schema.enums import Role
+
+
+def related_user_by(id_attr: str) -> Related:
+    """What a resolver calling `related_user(info, self.<id_attr>)` does, for the compiled
+    executor to do it from the plan (`schema.compiled.related`)."""
+    return Related(id_attr=id_attr, loader=_user_loader, build=_user)
+
+
+def _user_loader(context: Context) -> Loader:
+    return context.loaders.user_by_id
+
+
+def _user(view: UserView) -> UserType:
+    return UserType.from_view(view)
+
+
+_ROLES = {role.value: role for role in Role}  # a dict read, not the enum's lookup, per user
 
 
 @strawberry.type(name="User")
@@ -40,7 +58,7 @@ class UserType:
             id=strawberry.ID(str(view.id)),
             name=view.name,
             email=view.email,
-            role=Role(view.role),
+            role=_ROLES.get(view.role) or Role(view.role),
             is_active=view.is_active,
             version=view.version,
             etag=view.etag,
@@ -54,6 +72,7 @@ class UserType:
         )
 
     @strawberry.field(description="Who created this account; admins, or its creator, see it.")
+    @loads_related(related_user_by("created_by_id"))
     async def created_by(self, info: Info) -> UserType | None:
         return await related_user(info, self.created_by_id)
 
@@ -63,5 +82,5 @@ async def related_user(info: Info, user_id: int | None) -> UserType | None:
     it); None when it points to none."""
     if user_id is None:
         return None
-    view = await info.context.loaders.user_by_id.load(user_id)
-    return UserType.from_view(view) if view is not None else None
+    view = await _user_loader(info.context).load(user_id)
+    return _user(view) if view is not None else None

@@ -13,10 +13,43 @@ from typing import Any
 
 import pytest
 import strawberry
+from aiodataloader import DataLoader
 from graphql import GraphQLError
 
 from core.errors import AppError, ErrorCode
 from schema.compiled import PlannedExecutor
+from schema.compiled.related import Related, loads_related
+
+
+class Friends:
+    """A request's loader of `friend`s, with every batch it ran."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.loader: DataLoader[str, Any] = DataLoader(self.load)
+
+    async def load(self, keys: list[str]) -> list[Any]:
+        self.batches.append(list(keys))
+        if "batch-fails" in keys:
+            raise RuntimeError("the database is gone")
+        return [_friend_of(key) for key in keys]
+
+
+def _friend_of(key: str) -> Any:
+    if key == "missing":
+        return None
+    if key == "fails":
+        return AppError(ErrorCode.NOT_FOUND, "no such friend")
+    if key == "null-name":
+        return good(None)
+    return good(f"{key}'", friend_id=f"{key}'" if key.count("'") < 2 else None)
+
+
+def _friends(context: Friends) -> DataLoader[str, Any]:
+    return context.loader
+
+
+FRIEND = Related(id_attr="friend_id", loader=_friends, build=lambda value: value)
 
 
 @strawberry.enum
@@ -34,6 +67,15 @@ class Leafy:
     colour: Colour
     at: datetime
     ident: strawberry.ID
+    friend_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    @loads_related(FRIEND)
+    async def friend(self, info: strawberry.Info[Friends, None]) -> Leafy | None:
+        if self.friend_id is None:
+            return None
+        value = await _friends(info.context).load(self.friend_id)
+        return None if value is None else FRIEND.build(value)
 
     @strawberry.field
     async def later(self) -> str | None:
@@ -61,6 +103,7 @@ def good(name: Any = "ok", **changes: Any) -> Leafy:
         "colour": Colour.RED,
         "at": datetime(2026, 12, 1, 12, 30, tzinfo=UTC),
         "ident": strawberry.ID("42"),
+        "friend_id": None,
     }
     values.update(changes)
     return Leafy(**values)
@@ -113,6 +156,29 @@ BROKEN: dict[str, Callable[[], Holder]] = {  # made anew for each run: generator
     "an exception as an object": lambda: holder(optional=LookupError("gone")),
     "an awaitable list item": lambda: holder(items=[good("a"), _later(good("b"))]),
     "an awaitable attribute": lambda: holder(optional=_later(good("x"))),
+    "related objects": lambda: holder(
+        items=[
+            good("a", friend_id="p"),
+            good("b", friend_id="p"),
+            good("c"),
+            good("d", friend_id="missing"),
+        ],
+        one=good("one", friend_id="o"),
+    ),
+    "failing related loads": lambda: holder(
+        items=[
+            good("a", friend_id="fails"),
+            good("b", friend_id="q"),
+            good("c", friend_id="null-name"),
+        ],
+        strict_items=[good("s", friend_id="fails"), good("t", friend_id="r")],
+    ),
+    "a failing item beside related loads": lambda: holder(
+        items=[good("a", friend_id="q"), good("fails", friend_id="fails"), good("b", friend_id="r")]
+    ),
+    "a failing related batch": lambda: holder(
+        items=[good("a", friend_id="batch-fails"), good("b", friend_id="r")]
+    ),
 }
 
 
@@ -132,6 +198,11 @@ class Query:
 
 
 DOCUMENTS = {
+    "related objects": (
+        "query($c: String!) { holder(case: $c) { items { name friend { name must "
+        "friend { name later friend { name } } } } strictItems { f: friend { name } } "
+        "one { friend { name friend { name } } } } }"
+    ),
     "every field": (
         "query($c: String!) { holder(case: $c) { items { name maybe count flag colour at ident "
         "later must child { name later } } strictItems { name later } nested "
@@ -158,18 +229,50 @@ def schema(compiled: bool) -> strawberry.Schema:
 COMPILED, STANDARD = schema(True), schema(False)
 
 
-def answer(result: Any) -> tuple[Any, list[Any]]:
+def answer(result: Any, friends: Friends) -> tuple[Any, list[Any], list[list[str]]]:
+    """Data, errors, and the loader's batches (as many, of the same keys: one per level; the
+    order of keys inside a batch is not part of the answer)."""
     errors: list[GraphQLError] = result.errors or []
-    return result.data, [error.formatted for error in errors]
+    batches = [sorted(batch) for batch in friends.batches]
+    return result.data, [error.formatted for error in errors], batches
+
+
+async def run(schema_: strawberry.Schema, query: str, case: str) -> Any:
+    friends = Friends()
+    result = await schema_.execute(query, variable_values={"c": case}, context_value=friends)
+    return answer(result, friends)
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=list(DOCUMENTS))
 @pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
 async def test_every_failure_answers_as_graphql_core_does(document: str, case: str) -> None:
     query = DOCUMENTS[document]
-    standard = await STANDARD.execute(query, variable_values={"c": case})
-    compiled = await COMPILED.execute(query, variable_values={"c": case})
-    assert answer(compiled) == answer(standard)
+    assert await run(COMPILED, query, case) == await run(STANDARD, query, case)
+
+
+BESIDE_RESOLVERS = (
+    "query($c: String!) { holder(case: $c) { items { name must later friend { name must "
+    "friend { name } } } strictItems { later f: friend { name } } } }"
+)
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
+async def test_related_loads_beside_resolvers_answer_as_graphql_core_does(case: str) -> None:
+    """Loads beside other async fields of the same items (a failing `must` nulls the list
+    while loads are in flight): the same data, errors and batches. The order of the errors
+    of fields resolved concurrently follows asyncio's scheduling of graphql-core's tasks (one
+    per field there, none per load here), so it is compared by path; so do the batches of a
+    list nulled while its loads were in flight (graphql-core may load the next level of
+    objects it then drops), so they are compared when nothing failed."""
+    compiled = await run(COMPILED, BESIDE_RESOLVERS, case)
+    standard = await run(STANDARD, BESIDE_RESOLVERS, case)
+
+    def by_path(answer: Any) -> Any:
+        data, errors, batches = answer
+        ordered = sorted(errors, key=lambda error: str(error.get("path")))
+        return data, ordered, batches if not errors else None
+
+    assert by_path(compiled) == by_path(standard)
 
 
 async def test_the_plan_shapes_the_values() -> None:
@@ -188,3 +291,22 @@ async def test_the_plan_shapes_the_values() -> None:
         PlannedExecutor._object = original  # type: ignore[method-assign]
     assert result.errors is None
     assert shaped.count("Leafy") >= 4 and "Holder" in shaped
+
+
+async def test_the_plan_loads_related_objects_itself() -> None:
+    """A list item's `loads_related` field is loaded from the plan, not through its resolver."""
+    loaded: list[str] = []
+    original = PlannedExecutor._load
+
+    def spy(self: PlannedExecutor, shape: Any, step: Any, *args: Any) -> Any:
+        loaded.append(step.key)
+        return original(self, shape, step, *args)
+
+    PlannedExecutor._load = spy  # type: ignore[method-assign,assignment]
+    try:
+        compiled = await run(COMPILED, DOCUMENTS["related objects"], "related objects")
+    finally:
+        PlannedExecutor._load = original  # type: ignore[method-assign]
+    assert compiled == await run(STANDARD, DOCUMENTS["related objects"], "related objects")
+    assert loaded.count("friend") >= 4 + 2 and "f" in loaded
+    assert len(compiled[2]) == 3  # three levels, one batch each

@@ -14,7 +14,9 @@ a scalar of another Python type) goes back to graphql-core's own completion for 
 
 from __future__ import annotations
 
+from asyncio import Future, sleep
 from collections.abc import Awaitable
+from contextlib import suppress
 from types import GeneratorType
 from typing import Any
 
@@ -30,11 +32,14 @@ from schema.compiled.shapes import SLOW, FieldStep, Leaf, ListOf, ObjectOf
 
 class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
     _plan: Plan | None = None
+    _loads: bool = False  # related fields loaded from the plan (nothing wraps resolvers)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         self._plan = cache.plan_for(
             self.schema, self.fragments, self.variable_values, self.operation
         )
+        middleware = self.middleware_manager
+        self._loads = self.abort_signal is None and not (middleware and middleware.middlewares)
         return super().execute_operation(serially)
 
     def complete_value(
@@ -78,12 +83,13 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         return self.complete_leaf_value(leaf.type, value)  # graphql-core's, errors included
 
     def _object(
-        self, shape: ObjectOf, source: Any, path: Path, pending: list[_Field] | None = None
+        self, shape: ObjectOf, source: Any, path: Path, pending: list[_Entry] | None = None
     ) -> Any:
         """What `execute_fields` does for an object's field groups. With `pending` (the items
         of a list), a nullable resolver field's awaitable, which never raises (its errors are
         recorded and it becomes null), is left there for the list to gather with its siblings'
-        instead of making this object an awaitable of its own."""
+        instead of making this object an awaitable of its own, and so is a related field's
+        load (`_Load`)."""
         result: dict[str, Any] = {}
         awaited: list[str] = []
         try:
@@ -91,6 +97,9 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                 key = step.key
                 if step.constant is not None:
                     result[key] = step.constant
+                    continue
+                if step.related is not None and pending is not None and self._loads:
+                    self._load(shape, step, source, path, result, pending)
                     continue
                 attr = step.attr
                 if attr is None:
@@ -147,6 +156,96 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             )
             return None
 
+    def _load(
+        self,
+        shape: ObjectOf,
+        step: FieldStep,
+        source: Any,
+        path: Path,
+        result: dict[str, Any],
+        pending: list[_Entry],
+    ) -> None:
+        """A related field's `load` (what its resolver would call), left in `pending`."""
+        related = step.related
+        assert related is not None
+        result[step.key] = None
+        field_path = Path(path, step.key, shape.type.name)
+        try:
+            key = getattr(source, related.id_attr)
+            if key is not None:
+                pending.append(_Load(result, step, field_path, key))
+        except Exception as error:
+            self.handle_field_error(error, step.type, step.details, field_path)
+
+    def _loaded(self, load: _Load) -> None:
+        """A load's object shaped as soon as the loader answers (in the order graphql-core's
+        tasks would wake up, so errors are recorded in its order), its own loads and pending
+        fields left for the next level."""
+        if load.nested is not None:
+            return  # its level was cancelled: a sibling failed first
+        nested: list[_Entry] = []
+        step, result, path = load.step, load.result, load.path
+        try:
+            value = load.loaded.result()  # or its error
+            if value is not None:
+                assert step.related is not None
+                assert isinstance(step.shape, ObjectOf)
+                shaped = self._object(step.shape, step.related.build(value), path, nested)
+                if self.is_awaitable(shaped):
+                    nested.append((result, step.key, self._await_field(shaped, step, path)))
+                else:
+                    result[step.key] = shaped
+        except Exception as error:
+            self.handle_field_error(error, step.type, step.details, path)
+        finally:
+            load.nested = nested
+
+    async def _settle_loads(self, loads: list[_Load]) -> None:
+        """One level of loads (one loader batch) settled, then the next level's loads and
+        fields gathered in turn."""
+        for load in loads:  # when graphql-core's tasks would call the resolvers: now
+            related = load.step.related
+            assert related is not None
+            load.loaded = related.loader(self.context_value).load(load.key)
+            load.loaded.add_done_callback(lambda _, load=load: self._loaded(load))  # type: ignore[misc]
+        try:
+            for load in loads:
+                if load.nested is None:
+                    with suppress(Exception):  # recorded by `_loaded`, on the field's path
+                        await load.loaded
+            while any(load.nested is None for load in loads):  # noqa: ASYNC110 - one turn
+                await sleep(0)  # the answered loads' callbacks run first
+        except BaseException:
+            _cancel(loads)
+            raise
+        pending = [entry for load in loads if load.nested for entry in load.nested]
+        if pending:
+            await self._gather_items([], [], pending)
+
+    async def _gather_items(
+        self, completed: list[Any], awaited: list[int], pending: list[_Entry]
+    ) -> list[Any]:
+        """The list's awaitable items and its items' pending fields and loads, gathered at
+        once (one batch per level for the loaders, as graphql-core's nested gathers give)."""
+        fields = [entry for entry in pending if entry.__class__ is tuple]
+        loads = [entry for entry in pending if entry.__class__ is _Load]
+        waiting = [*(completed[index] for index in awaited), *(field[2] for field in fields)]
+        if loads and not waiting:
+            await self._settle_loads(loads)
+            return completed
+        if loads:
+            waiting.append(self._settle_loads(loads))
+        try:
+            values = await gather_with_cancel(*waiting)
+        except Exception:
+            _cancel(loads)  # as gather_with_cancel cancels graphql-core's tasks of the loads
+            raise
+        for index, value in zip(awaited, values, strict=False):
+            completed[index] = value
+        for (result, key, _), value in zip(fields, values[len(awaited) :], strict=False):
+            result[key] = value
+        return completed
+
     async def _await_field(self, completed: Awaitable[Any], step: FieldStep, path: Path) -> Any:
         try:
             return await completed
@@ -163,7 +262,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         item_step = _item_step(step, shape)
         completed: list[Any] = []
         awaited: list[int] = []
-        pending: list[_Field] = []
+        pending: list[_Entry] = []
         try:
             for index, item in enumerate(items):
                 item_path = Path(path, index, None)
@@ -186,13 +285,14 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                     self.handle_field_error(error, item_type, step.details, item_path)
                     completed.append(None)
         except Exception:
-            waiting = [completed[index] for index in awaited] + [field[2] for field in pending]
+            waiting = [completed[index] for index in awaited]
+            waiting += [entry[2] for entry in pending if entry.__class__ is tuple]
             if waiting:
                 self.settle_in_background(waiting)
             raise
         if not awaited and not pending:
             return completed
-        return _gather_items(completed, awaited, pending)
+        return self._gather_items(completed, awaited, pending)
 
     def _unusual(self, items: list[Any] | tuple[Any, ...]) -> bool:
         """Whether a list holds an awaitable or an exception (one item of each class is looked
@@ -225,6 +325,27 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
 _Field = tuple[dict[str, Any], str, Awaitable[Any]]  # an object, a key, the awaitable value
 
 
+class _Load:
+    """A related field's load: its object, its step, its path, the id to load."""
+
+    __slots__ = ("key", "loaded", "nested", "path", "result", "step")
+    loaded: Future[Any]  # the loader's answer, once asked
+
+    def __init__(self, result: dict[str, Any], step: FieldStep, path: Path, key: Any) -> None:
+        self.result, self.step, self.path, self.key = result, step, path, key
+        self.nested: list[_Entry] | None = None  # the next level's, once shaped
+
+
+_Entry = _Field | _Load
+
+
+def _cancel(loads: list[_Load]) -> None:
+    """Loads whose objects will not be shaped (nor their errors recorded): their level failed."""
+    for load in loads:
+        if load.nested is None:
+            load.nested = []
+
+
 class _Pending:
     __slots__ = ("awaitable",)
 
@@ -253,18 +374,3 @@ async def _gather_fields(result: dict[str, Any], awaited: list[str]) -> dict[str
         values = await gather_with_cancel(*(result[key] for key in awaited))
         result.update(zip(awaited, values, strict=True))
     return result
-
-
-async def _gather_items(
-    completed: list[Any], awaited: list[int], pending: list[_Field]
-) -> list[Any]:
-    """The list's awaitable items and its items' pending fields, gathered at once (one batch
-    per level for the loaders, as graphql-core's nested gathers give)."""
-    values = await gather_with_cancel(
-        *(completed[index] for index in awaited), *(field[2] for field in pending)
-    )
-    for index, value in zip(awaited, values, strict=False):
-        completed[index] = value
-    for (result, key, _), value in zip(pending, values[len(awaited) :], strict=True):
-        result[key] = value
-    return completed

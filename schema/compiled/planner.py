@@ -5,9 +5,10 @@ The planner groups fields with graphql-core's own `collect_fields` / `collect_su
 the values of the variables that `@include` / `@skip` read, so merging, aliases, fragments,
 inline fragments and directives are resolved exactly as graphql-core resolves them, once. A
 field is inlined when strawberry would only read an attribute (no resolver, no extension, no
-arguments); anything else (root fields, `createdBy`, `pageInfo.page`, introspection, abstract
-types) stays a field graphql-core executes, and the values it returns are shaped by the plan
-again when their group was planned.
+arguments); a field whose resolver is marked `loads_related` (`createdBy`) is loaded from the
+plan on a list's items (`related.py`); anything else (root fields, `pageInfo.page`,
+introspection, abstract types) stays a field graphql-core executes, and the values it returns
+are shaped by the plan again when their group was planned.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues
 from graphql.type.introspection import TypeNameMetaFieldDef
 
+from schema.compiled.related import Related, related_of
 from schema.compiled.shapes import FieldStep, Leaf, ListOf, ObjectOf, Shape, serialiser
 
 # A plan: each planned field group (the ids of its nodes) and its step.
@@ -92,11 +94,10 @@ class Planner:
         step.shape = self.shape(field.type, details)
         if step.shape is not None:
             self.plan[group_key(details)] = step
-            attr = _plain_attribute(field, details)
-            if attr is not None and parent is not self.schema.get_root_type(
-                self.operation.operation
-            ):
-                step.attr = attr
+            if parent is not self.schema.get_root_type(self.operation.operation):
+                step.attr = _plain_attribute(field, details)
+                if step.shape.__class__ is ObjectOf and not step.non_null:
+                    step.related = _related(field, details)
         return step
 
     def shape(self, type_: GraphQLOutputType, details: list[FieldDetails]) -> Shape | None:
@@ -141,6 +142,22 @@ def _plain_attribute(field: GraphQLField, details: list[FieldDetails]) -> str | 
         return None
     name: str = definition.python_name
     return name
+
+
+def _related(field: GraphQLField, details: list[FieldDetails]) -> Related | None:
+    """What a resolver marked `loads_related` loads, when strawberry would only call it
+    (no field extension or permission, no arguments)."""
+    definition: Any = (field.extensions or {}).get(_STRAWBERRY_FIELD)
+    resolver = getattr(definition, "base_resolver", None)
+    if (
+        resolver is None
+        or definition.extensions
+        or getattr(definition, "permission_classes", None)
+        or field.args
+        or any(detail.node.arguments for detail in details)
+    ):
+        return None
+    return related_of(resolver.wrapped_func)
 
 
 def _typename(type_: GraphQLObjectType, key: str, group: list[FieldDetails]) -> FieldStep:

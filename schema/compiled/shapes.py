@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from graphql import (
@@ -25,6 +26,9 @@ from graphql import (
     GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetails
+from strawberry.schema.types.base_scalars import isoformat
+
+from schema.compiled.related import Related
 
 SLOW = object()  # a fast serialiser's "not mine": graphql-core's completion decides
 FastSerialiser = Callable[[Any], Any]
@@ -64,6 +68,7 @@ class FieldStep:
     attr: str | None = None  # a plain attribute read, inlined
     shape: Shape | None = None  # how an inlined value is shaped
     constant: str | None = None  # `__typename`
+    related: Related | None = None  # a list item's related object, loaded from the plan
 
 
 def _string(value: Any) -> Any:
@@ -98,12 +103,18 @@ def _enum(type_: GraphQLEnumType) -> FastSerialiser:
     return fast
 
 
+def _datetime(value: Any) -> Any:
+    return value.isoformat() if value.__class__ is datetime else SLOW
+
+
 def _never(value: Any) -> Any:
     return SLOW
 
 
 def serialiser(type_: GraphQLLeafType) -> FastSerialiser:
-    """The fast serialiser of a leaf type (custom scalars always take graphql-core's path)."""
+    """The fast serialiser of a leaf type (custom scalars take graphql-core's path, but for
+    strawberry's own `DateTime`, whose `serialize` is `isoformat`: never None, so graphql-core's
+    check of it cannot fail)."""
     if type_ is GraphQLString or type_ is GraphQLID:
         return _string
     if type_ is GraphQLBoolean:
@@ -112,4 +123,6 @@ def serialiser(type_: GraphQLLeafType) -> FastSerialiser:
         return _int
     if isinstance(type_, GraphQLEnumType):
         return _enum(type_)
+    if type_.serialize is isoformat and type_.name == "DateTime":  # strawberry's, as it is
+        return _datetime
     return _never
