@@ -71,7 +71,7 @@ async def record_alone(
 
 
 # The users columns an admin's change writes, as an event names them (never a value of these).
-_FIELD_NAMES = {"password_hash": "password"}
+_FIELD_NAMES = {"password_hash": "password"}  # nosec B105: a column's name, never a value
 _SHOWN_VALUES = ("name", "email", "is_active")
 
 

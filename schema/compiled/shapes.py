@@ -93,7 +93,7 @@ def _enum(type_: GraphQLEnumType) -> FastSerialiser:
         try:
             name = type_.coerce_output_value(candidate)
             names.setdefault(candidate.__class__, {})[candidate] = name
-        except Exception:  # noqa: S112 - a value graphql-core refuses stays on its path
+        except Exception:  # noqa: S112  # nosec B112: a value graphql-core refuses stays on its path
             continue
 
     def fast(value: Any) -> Any:
