@@ -121,12 +121,14 @@ async def login(services: Services, caller: Caller, *, email: str, password: str
         metrics.AUTH_EVENTS.labels("mfa_required").inc()
         raise await second_factor_required(services, caller, user, new_hash)
     metrics.AUTH_EVENTS.labels("login").inc()
-    return await _open_session(services, caller, user, new_hash)
+    return await open_session(services, caller, user, new_hash)
 
 
-async def _open_session(
+async def open_session(
     services: Services, caller: Caller, user: User, new_hash: str | None
 ) -> TokenPair:
+    """A new session for a user whose credentials (and second factor) are proven: its token
+    pair, the login recorded and audited; `login` and `verify_mfa` both end here."""
     settings, now = services.settings, services.clock.now()
     row = AuthSession(
         id=tokens.new_id(),

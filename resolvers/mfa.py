@@ -23,7 +23,7 @@ from persistence.models import TotpFactor
 from resolvers.access import forbid_api_key, require_admin
 from resolvers.audit import security_event
 from resolvers.audit_log import record
-from resolvers.auth import TokenPair, _open_session, revoke_user_tokens
+from resolvers.auth import TokenPair, open_session, revoke_user_tokens
 from resolvers.deps import Caller, Services
 from resolvers.limits import limit_client
 from resolvers.second_factor import (
@@ -158,7 +158,7 @@ async def verify_mfa(services: Services, caller: Caller, *, mfa_token: str, code
             security_event(caller, "mfa_failed", reason="code")
         raise
     metrics.AUTH_EVENTS.labels("login").inc()
-    return await _open_session(services, caller, user, None)
+    return await open_session(services, caller, user, None)
 
 
 @asynccontextmanager

@@ -179,12 +179,15 @@ class GraphQLView(GraphQL[Context, None]):
         # strawberry streams (SSE) whatever a request holds when its Accept names
         # text/event-stream, which urql's default does for every query: only a subscription
         # streams here; queries, mutations and batches are answered as one JSON document.
+        # The document is parsed once more only when the client accepts a stream.
         data = await super().parse_http_body(_JSONTyped(request))  # type: ignore[arg-type]
-        if isinstance(data, GraphQLRequestData) and is_subscription(
-            data.query, data.operation_name
+        transport = self._get_stream_transport_from_headers(request.headers)
+        if (
+            transport is not None
+            and isinstance(data, GraphQLRequestData)
+            and is_subscription(data.query, data.operation_name)
         ):
-            transport = self._get_stream_transport_from_headers(request.headers)
-            data.protocol = transport.protocol if transport else "http"
+            data.protocol = transport.protocol
         return data
 
     async def execute_operation(
