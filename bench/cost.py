@@ -4,6 +4,7 @@ directly, one request after another, against the bench database.
     python -m bench.cost me                      # CPU µs per request (median of 5 runs)
     python -m bench.cost me --callgrind          # instructions per request, under valgrind
     python -m bench.cost me-key                  # `me` signed in with an API key
+    python -m bench.cost graphql-100 --cprofile 25   # the 25 costliest functions (own time)
 
 CPU time on a shared machine moves by ±10 %; valgrind's instruction count does not (the same
 code and inputs give the same count), so a change worth a few per cent shows there first. The
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import logging
 import os
+import pstats
 import re
 import statistics
 import subprocess
@@ -186,6 +189,13 @@ def main() -> None:
         "--wall", action="store_true", help="elapsed time instead of CPU (the database's included)"
     )
     parser.add_argument("--cache-off", action="store_true", help="CACHE_TTL=0: every page read")
+    parser.add_argument(
+        "--cprofile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the N functions with the most own time under cProfile (slower: for shares)",
+    )
     args = parser.parse_args()
     seed.prepare(args.database_url, args.users, log=False)
     if args.callgrind:
@@ -199,9 +209,15 @@ def main() -> None:
     admin = seed.create_admin(settings, UA)
     token = seed.api_key_for(settings, admin, UA) if args.kind == "me-key" else admin.token
     clock = time.perf_counter if args.wall else time.process_time
-    runs = asyncio.run(
-        measure(args.kind, args.requests, args.runs, args.warmup, settings, token, clock)
-    )
+    work = measure(args.kind, args.requests, args.runs, args.warmup, settings, token, clock)
+    if args.cprofile:
+        profile = cProfile.Profile()
+        runs = profile.runcall(asyncio.run, work)
+        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+            args.cprofile
+        )
+    else:
+        runs = asyncio.run(work)
     micros = [round(r * 1e6) for r in runs]
     what = "elapsed" if args.wall else "CPU"
     print(f"{args.kind}: {statistics.median(micros):,} µs {what} per request (runs: {micros})")

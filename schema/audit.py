@@ -12,10 +12,11 @@ from strawberry.scalars import JSON
 from core import audit
 from persistence.audit_events import AuditEventView
 from resolvers import audit_events, exports
+from schema.compiled.related import loads_related
 from schema.context import Info
 from schema.exports import ExportJobType
 from schema.permissions import ADMIN, policy
-from schema.users_types import UserType, related_user
+from schema.users_types import UserType, related_user, related_user_by
 
 
 @strawberry.type(name="AuditEvent", description="Who did what to whom, from where, when.")
@@ -45,10 +46,12 @@ class AuditEventType:
         )
 
     @strawberry.field(description="Who did it; null: anonymous or the system.")
+    @loads_related(related_user_by("actor_id"))
     async def actor(self, info: Info) -> UserType | None:
         return await related_user(info, self.actor_id)
 
     @strawberry.field(description="Whom it concerns.")
+    @loads_related(related_user_by("subject_id"))
     async def subject(self, info: Info) -> UserType | None:
         return await related_user(info, self.subject_id)
 

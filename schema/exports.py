@@ -11,11 +11,12 @@ import strawberry
 from persistence.models import ExportJob as ExportJobRow
 from resolvers import exports
 from resolvers.export_progress import follow_export
+from schema.compiled.related import loads_related
 from schema.context import Info
 from schema.enums import JobStatus, SortOrder, UserSortField
 from schema.permissions import ADMIN, policy
 from schema.users import UserFilter
-from schema.users_types import UserType, related_user
+from schema.users_types import UserType, related_user, related_user_by
 
 
 @strawberry.type(name="ExportJob")
@@ -45,6 +46,7 @@ class ExportJobType:
         )
 
     @strawberry.field(description="The admin who asked for the export.")
+    @loads_related(related_user_by("requested_by_id"))
     async def requested_by(self, info: Info) -> UserType | None:
         return await related_user(info, self.requested_by_id)
 

@@ -28,7 +28,17 @@ SCHEMA = (Path(__file__).resolve().parent.parent / "schema.graphql").read_text()
 GENERATED = 120  # documents per backend, each as three callers on both executors
 # The generator's own mix favours `me`; each root query gets an equal share, `users` (the
 # field whose items the plan shapes most) a double one, beside free mixes of root fields.
-ROOT_QUERIES = ("users", "users", "me", "user", "exportJob", "health", "mySessions", "userSessions")
+ROOT_QUERIES = (
+    "users",
+    "users",
+    "me",
+    "user",
+    "exportJob",
+    "health",
+    "mySessions",
+    "userSessions",
+    "auditEvents",
+)
 USER_FIELDS = "id name email role isActive version etag createdAt updatedAt emailVerified"
 
 CORPUS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -95,6 +105,11 @@ CORPUS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "deleted users shown to admins": (
         "{ users(filter: {includeDeleted: true}) { items { id deletedAt } } }",
+        {},
+    ),
+    "audit events with who and whom": (
+        "{ auditEvents(first: 20) { items { id action at actor { id name createdBy { id } } "
+        "subject { id email deletedAt } who: actor { role } } hasNextPage } }",
         {},
     ),
     "an unknown export job": ('{ exportJob(id: "nope") { id requestedBy { id } } }', {}),
@@ -178,6 +193,19 @@ async def test_generated_documents_answer_alike(pair: Pair) -> None:
     for document in documents:
         await pair.same_answer(document)
     assert pair.sent == 3 * len(documents)
+
+
+async def test_an_export_job_answers_alike(pair: Pair) -> None:
+    admin = {"Authorization": f"Bearer {pair.tokens['admin']}"}
+    started = await pair.compiled.post(
+        "/graphql", json={"query": "mutation { exportUsers { id } }"}, headers=admin
+    )
+    job = started.json()["data"]["exportUsers"]["id"]
+    await pair.same_answer(
+        "query($id: ID!) { exportJob(id: $id) { id createdAt requestedBy { id name "
+        "createdBy { id } } again: requestedBy { email } } }",
+        {"id": job},
+    )
 
 
 async def test_plans_are_cached_and_counted(pair: Pair) -> None:
