@@ -71,6 +71,7 @@ class Settings:
     db_pool_timeout: float = var(5.0, "DB_POOL_TIMEOUT", "number")
     redis_timeout: float = var(0.3, "REDIS_TIMEOUT", "number")
     cache_ttl: int = var(300, "CACHE_TTL", "integer")
+    cache_local_views: int = var(20_000, "CACHE_LOCAL_VIEWS", "integer")
     graphiql: bool = var(True, "GRAPHIQL", "flag", prod=False)
     graphql_introspection: bool = var(True, "GRAPHQL_INTROSPECTION", "flag", prod=False)
     graphql_max_depth: int = var(10, "GRAPHQL_MAX_DEPTH", "integer")
@@ -223,6 +224,8 @@ class Settings:
             problems.append(
                 "EXPORT_PROGRESS_INTERVAL must be 0 or more, LIVE_POLL_INTERVAL positive"
             )
+        if self.cache_local_views < 0:
+            problems.append("CACHE_LOCAL_VIEWS must be 0 or more")
         if self.refresh_reuse_leeway < 0:
             problems.append("REFRESH_REUSE_LEEWAY must be 0 or more seconds")
         if self.graphql_apq_ttl <= 0:

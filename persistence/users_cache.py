@@ -7,10 +7,10 @@ whether they came from the cache or the database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from core import metrics
 from core.settings import Settings
@@ -18,6 +18,7 @@ from persistence import user_listing
 from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE, Cache
 from persistence.db import Database
+from persistence.decoded_views import DecodedViews
 from persistence.user_listing import Position, UserQuery
 from persistence.views import DATE_FIELDS, VIEW_FIELDS, UserView
 
@@ -44,6 +45,7 @@ def _view(data: dict[str, Any]) -> UserView:
 
 
 _DATES = frozenset(DATE_FIELDS)
+Decoded = TypeVar("Decoded", UserView, "_DecodedPage")
 _date = datetime.fromisoformat
 
 
@@ -68,13 +70,30 @@ class PageRows:
 
 
 @dataclass(frozen=True, slots=True)
+class _DecodedPage:
+    items: tuple[UserView, ...]
+    total: int | None
+    more: bool
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> _DecodedPage:
+        return cls(tuple(_view(item) for item in data["items"]), data["total"], data["more"])
+
+    @property
+    def views(self) -> int:
+        return len(self.items) or 1
+
+
+@dataclass(frozen=True, slots=True)
 class CachedUsers:
     """Users reads through the cache; the database when it is off (`Settings.cache_enabled`:
-    nothing a cached worker wrote is read either), down, or misses."""
+    nothing a cached worker wrote is read either), down, or misses. What it reads or stores
+    under the current generation is kept decoded a few seconds (`decoded`)."""
 
     db: Database
     cache: Cache
     settings: Settings
+    decoded: DecodedViews
 
     async def invalidate(self) -> None:
         """After a committed write: every cached page and user is stale from now on."""
@@ -93,12 +112,14 @@ class CachedUsers:
         """A page of matching users: by number, or the `per_page` after `position`; with the
         total when `counted` or unfiltered (then one small read: persistence.user_listing)."""
         counted = counted or user_listing.unfiltered(query)
-        full_key, cached = await self._get(list_key(page, per_page, after, query))
+        full_key, cached = await self._get_decoded(
+            list_key(page, per_page, after, query), _DecodedPage.of
+        )
         if cached is not None:
-            total = cached["total"]
+            total = cached.total
             if total is None and counted:  # cached by a reader that did not count
                 total = await self.total(query)
-            return PageRows([_view(item) for item in cached["items"]], total, cached["more"])
+            return PageRows(list(cached.items), total, cached.more)
         async with self.db.reading() as connection:  # one snapshot for both
             total = await user_listing.count(connection, query) if counted else None
             items = await user_listing.page(
@@ -113,6 +134,8 @@ class CachedUsers:
         if full_key is not None:  # the cache is on: the page is stored for the next reader
             value = {"items": [_data(u) for u in items], "total": total, "more": more}
             await self.cache.set(full_key, value, self.settings.cache_ttl)
+            decoded = _DecodedPage(tuple(items), total, more)
+            self.decoded.put(full_key, decoded, decoded.views)
         return PageRows(items, total, more)
 
     async def total(self, query: UserQuery) -> int:
@@ -128,13 +151,14 @@ class CachedUsers:
 
     async def user(self, user_id: int) -> UserView | None:
         """One live user; None when absent or deleted."""
-        key, cached = await self._get(f"user:{user_id}")
+        key, cached = await self._get_decoded(f"user:{user_id}", _view)
         if cached is not None:
-            return _view(cached)
+            return cached
         async with self.db.reading() as connection:
             user = await users_repo.get_view(connection, user_id)
         if user is not None and key is not None:
             await self.cache.set(key, _data(user), self.settings.cache_ttl)
+            self.decoded.put(key, user)
         return user
 
     async def by_ids(self, ids: Sequence[int]) -> list[UserView | None]:
@@ -143,13 +167,21 @@ class CachedUsers:
         generation = await self._generation()
         if generation is None:
             async with self.db.reading() as connection:
-                found = await users_repo.get_many(connection, ids)
-            return [found.get(user_id) for user_id in ids]
+                read = await users_repo.get_many(connection, ids)
+            return [read.get(user_id) for user_id in ids]
         keys = {user_id: _full_key(generation, f"user:{user_id}") for user_id in ids}
-        cached = await self.cache.get_many(list(keys.values()))
-        found = {
-            user_id: _view(value) for user_id, value in zip(keys, cached, strict=True) if value
-        }
+        decoded = self.decoded.get
+        found: dict[int, UserView] = {}
+        for user_id, key in keys.items():
+            if (view := decoded(key)) is not None:
+                found[user_id] = view
+        shared = [user_id for user_id in keys if user_id not in found]
+        if shared:
+            cached = await self.cache.get_many([keys[user_id] for user_id in shared])
+            for user_id, value in zip(shared, cached, strict=True):
+                if value:
+                    found[user_id] = view = _view(value)
+                    self.decoded.put(keys[user_id], view)
         metrics.CACHE_LOOKUPS.labels("hit").inc(len(found))
         missing = [user_id for user_id in keys if user_id not in found]
         if missing:
@@ -157,8 +189,12 @@ class CachedUsers:
             async with self.db.reading() as connection:
                 loaded = await users_repo.get_many(connection, missing)
             found.update(loaded)
-            live = {keys[u.id]: _data(u) for u in loaded.values() if u.deleted_at is None}
-            await self.cache.set_many(live, self.settings.cache_ttl)
+            live = {keys[u.id]: u for u in loaded.values() if u.deleted_at is None}
+            await self.cache.set_many(
+                {key: _data(user) for key, user in live.items()}, self.settings.cache_ttl
+            )
+            for key, user in live.items():
+                self.decoded.put(key, user)
         return [found.get(user_id) for user_id in ids]
 
     async def _generation(self) -> int | None:
@@ -175,6 +211,24 @@ class CachedUsers:
             return None, None
         full_key = _full_key(generation, key)
         value = await self.cache.get(full_key)
+        metrics.CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
+        return full_key, value
+
+    async def _get_decoded(
+        self, key: str, decode: Callable[[Any], Decoded]
+    ) -> tuple[str | None, Decoded | None]:
+        """As `_get`, the value decoded (a user's view, a page's views): this process's copy
+        when it has one under the current generation, else the shared entry's, then kept."""
+        generation = await self._generation()
+        if generation is None:
+            return None, None
+        full_key = _full_key(generation, key)
+        value: Decoded | None = self.decoded.get(full_key)
+        if value is None:
+            raw = await self.cache.get(full_key)
+            if raw is not None:
+                value = decode(raw)
+                self.decoded.put(full_key, value, getattr(value, "views", 1))
         metrics.CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
         return full_key, value
 

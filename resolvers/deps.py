@@ -13,6 +13,7 @@ from core.passwords import PasswordHasher
 from core.settings import Settings
 from persistence.cache import Cache
 from persistence.db import Database
+from persistence.decoded_views import DecodedViews
 from persistence.export_progress import InProcessFeed, ProgressFeed
 from persistence.export_storage import ExportStorage
 from persistence.mail import MailSender
@@ -82,8 +83,13 @@ class Services:
     # Export progress notices (Redis pub/sub, or in process) and this process's live slots.
     progress: ProgressFeed = field(default_factory=InProcessFeed)
     live: LiveCounts = field(default_factory=LiveCounts)
+    # Users cache entries this process decoded lately (persistence.decoded_views).
+    decoded_users: DecodedViews = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.decoded_users = DecodedViews(self.settings.cache_local_views)
 
     @property
     def users(self) -> CachedUsers:
         """The users reads through the cache, and the one invalidation every users write calls."""
-        return CachedUsers(self.db, self.cache, self.settings)
+        return CachedUsers(self.db, self.cache, self.settings, self.decoded_users)

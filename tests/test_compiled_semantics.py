@@ -17,7 +17,7 @@ from aiodataloader import DataLoader
 from graphql import GraphQLError
 
 from core.errors import AppError, ErrorCode
-from schema.compiled import PlannedExecutor
+from schema.compiled import PlannedExecutor, cache, codegen, executor, planner
 from schema.compiled.related import Related, loads_related
 
 
@@ -163,6 +163,7 @@ BROKEN: dict[str, Callable[[], Holder]] = {  # made anew for each run: generator
             good("c"),
             good("d", friend_id="missing"),
         ],
+        strict_items=[good("s", friend_id="p"), None],
         one=good("one", friend_id="o"),
     ),
     "failing related loads": lambda: holder(
@@ -296,17 +297,57 @@ async def test_the_plan_shapes_the_values() -> None:
 async def test_the_plan_loads_related_objects_itself() -> None:
     """A list item's `loads_related` field is loaded from the plan, not through its resolver."""
     loaded: list[str] = []
-    original = PlannedExecutor._load
 
-    def spy(self: PlannedExecutor, shape: Any, step: Any, *args: Any) -> Any:
-        loaded.append(step.key)
-        return original(self, shape, step, *args)
+    class Load(executor._Load):
+        __slots__ = ()
 
-    PlannedExecutor._load = spy  # type: ignore[method-assign,assignment]
+        def __init__(self, result: Any, step: Any, *args: Any) -> None:
+            loaded.append(step.key)
+            super().__init__(result, step, *args)
+
+    original = executor._Load
+    executor._Load = Load  # type: ignore[misc,assignment]
     try:
         compiled = await run(COMPILED, DOCUMENTS["related objects"], "related objects")
     finally:
-        PlannedExecutor._load = original  # type: ignore[method-assign]
+        executor._Load = original  # type: ignore[misc]
     assert compiled == await run(STANDARD, DOCUMENTS["related objects"], "related objects")
     assert loaded.count("friend") >= 4 + 2 and "f" in loaded
     assert len(compiled[2]) == 3  # three levels, one batch each
+
+
+async def test_simple_objects_are_shaped_by_generated_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An object of leaves and related loads is one generated function's work; what it cannot
+    shape (a null name in a non-null field) the general steps shape, with graphql-core's error."""
+    answered: list[bool] = []
+
+    def counted(shape: Any) -> Any:
+        made = codegen.fast_object(shape)
+        if made is None:
+            return None
+
+        def shape_(source: Any, loads: Any) -> Any:
+            shaped = made(source, loads)
+            answered.append(shaped is not None)
+            return shaped
+
+        return shape_
+
+    monkeypatch.setattr(planner, "fast_object", counted)
+    cache.clear()
+    query = (
+        "query($c: String!) { holder(case: $c) { items { name friend { name friend { ident } } } "
+        "one { name count flag colour at ident } } }"
+    )
+    assert await run(COMPILED, query, "related objects") == await run(
+        STANDARD, query, "related objects"
+    )
+    assert answered.count(True) >= 4 + 2 + 1 and False not in answered
+    answered.clear()
+    broken = await run(COMPILED, query, "null in a non-null leaf")
+    assert broken == await run(STANDARD, query, "null in a non-null leaf")
+    assert broken[1], "graphql-core's error for the null name"
+    assert True in answered and False in answered  # `one`: the steps' answer
+    cache.clear()

@@ -89,7 +89,19 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         of a list), a nullable resolver field's awaitable, which never raises (its errors are
         recorded and it becomes null), is left there for the list to gather with its siblings'
         instead of making this object an awaitable of its own, and so is a related field's
-        load (`_Load`)."""
+        load (`_Load`). Its generated function (`codegen.py`) first, when it has one and may
+        load here: what it cannot shape, these steps shape again."""
+        fast = shape.fast
+        if fast is not None and (not shape.loads or (pending is not None and self._loads)):
+            loads: list[tuple[FieldStep, Any]] = []
+            shaped = fast(source, loads)
+            if shaped is not None:
+                if loads:
+                    assert pending is not None
+                    name = shape.type.name
+                    for step, key in loads:
+                        pending.append(_Load(shaped, step, Path(path, step.key, name), key))
+                return shaped
         result: dict[str, Any] = {}
         awaited: list[str] = []
         try:

@@ -35,6 +35,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues
 from graphql.type.introspection import TypeNameMetaFieldDef
 
+from schema.compiled.codegen import fast_object
 from schema.compiled.related import Related, related_of
 from schema.compiled.shapes import FieldStep, Leaf, ListOf, ObjectOf, Shape, serialiser
 
@@ -126,7 +127,10 @@ class Planner:
             field = self.schema.get_field(type_, name)
             if field is not None:
                 steps.append(self.step(type_, key, field, group))
-        return ObjectOf(type_, tuple(steps))
+        shape = ObjectOf(type_, tuple(steps))
+        shape.fast = fast_object(shape)
+        shape.loads = any(step.related is not None for step in steps)
+        return shape
 
 
 def _plain_attribute(field: GraphQLField, details: list[FieldDetails]) -> str | None:

@@ -51,6 +51,10 @@ class ListOf:
 class ObjectOf:
     type: GraphQLObjectType
     fields: tuple[FieldStep, ...]
+    # Its fields as one generated function (codegen.py), when they are all simple; `loads`:
+    # it loads related objects, which only a list's items do from the plan.
+    fast: Callable[[Any, list[tuple[FieldStep, Any]]], dict[str, Any] | None] | None = None
+    loads: bool = False
 
 
 Shape = Leaf | ListOf | ObjectOf
@@ -109,6 +113,11 @@ def _datetime(value: Any) -> Any:
 
 def _never(value: Any) -> Any:
     return SLOW
+
+
+# The fast serialisers that pass one class through (a datetime: its isoformat), by the name of
+# that class: generated code checks the class in place of the call.
+INLINED_CLASS: dict[FastSerialiser, str] = {_string: "str", _boolean: "bool", _datetime: "datetime"}
 
 
 def serialiser(type_: GraphQLLeafType) -> FastSerialiser:
