@@ -73,20 +73,27 @@ HIDE_PARAMETERS = True
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
     """An engine that survives database restarts (idle connections are pinged before use) and
-    gives up instead of hanging."""
+    gives up instead of hanging. `autocommit` (MySQL): every statement its own transaction, and
+    no ROLLBACK when a connection goes back to the pool (`Database.reading_now`); half the pool
+    (its statements are short: a connection is back before the request's other work)."""
     url = async_url(settings.database_url)
     if url.drivername.startswith("sqlite"):
         return _sqlite_engine(url, settings)
+    size = max(1, settings.db_pool_size // 2) if autocommit else settings.db_pool_size
+    options: dict[str, Any] = (
+        {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True} if autocommit else {}
+    )
     engine = create_async_engine(
         url,
         hide_parameters=HIDE_PARAMETERS,
         pool_recycle=1800,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        pool_size=size,
+        max_overflow=size,
         pool_timeout=settings.db_pool_timeout,
         connect_args={"connect_timeout": max(1, int(settings.db_timeout))},
+        **options,
     )
     _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
@@ -181,17 +188,36 @@ def _watch_pool(engine: AsyncEngine) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """The engine and its session factory; opened by a composition root, passed down."""
+    """The engine and its session factory; opened by a composition root, passed down. On MySQL
+    a second engine, in autocommit, serves the reads of one statement (`reading_now`)."""
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     timeout: float
+    autocommit_engine: AsyncEngine | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Database:
         engine = create_engine(settings)
         _watch_pool(engine)
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False), settings.db_timeout)
+        autocommit = None
+        if engine.dialect.name == "mysql":
+            autocommit = create_engine(settings, autocommit=True)
+            _watch_pool(autocommit)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        return cls(engine, sessions, settings.db_timeout, autocommit)
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine (what statement listeners and tracing attach to)."""
+        return (
+            (self.engine,)
+            if self.autocommit_engine is None
+            else (
+                self.engine,
+                self.autocommit_engine,
+            )
+        )
 
     @property
     def dialect(self) -> str:
@@ -219,6 +245,18 @@ class Database:
                 async with self.engine.connect() as connection:
                     yield connection
 
+    @asynccontextmanager
+    async def reading_now(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection for a read of one statement (or of statements that need no common
+        snapshot): in autocommit on MySQL, so it sees what is committed now and costs no
+        transaction (a pooled transactional connection pays a ROLLBACK round trip when it goes
+        back; the token check runs on every request); `reading` on SQLite."""
+        engine = self.autocommit_engine or self.engine
+        with _outages_unavailable():
+            async with asyncio.timeout(self.timeout):
+                async with engine.connect() as connection:
+                    yield connection
+
     async def ping(self, within: float | None = None) -> bool:
         """True when the database answers a trivial query within the timeout (DB_TIMEOUT)."""
         try:
@@ -230,4 +268,5 @@ class Database:
             return False
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()

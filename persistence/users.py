@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from persistence import driver_sql
 from persistence.models import User
 from persistence.user_listing import AnySelect, Reader, filtered
 from persistence.user_listing import UserQuery as UserQuery  # the filters exports take too
@@ -22,8 +23,11 @@ async def get_many(reader: Reader, ids: Iterable[int]) -> dict[int, UserView]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await reader.execute(select(*VIEW_COLUMNS).where(User.id.in_(wanted)))
-    users = [UserView(*row) for row in rows]
+    if isinstance(reader, AsyncConnection):  # a statement compiled once per batch size
+        users = await driver_sql.many(reader, wanted)
+    else:
+        rows = await reader.execute(select(*VIEW_COLUMNS).where(User.id.in_(wanted)))
+        users = [UserView(*row) for row in rows]
     return {user.id: user for user in users}
 
 

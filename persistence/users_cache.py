@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from core import metrics
 from core.settings import Settings
-from persistence import user_listing
+from persistence import driver_sql, user_listing
 from persistence import users as users_repo
 from persistence.cache import USERS_NAMESPACE, Cache
 from persistence.db import Database
@@ -122,13 +122,13 @@ class CachedUsers:
             return PageRows(list(cached.items), total, cached.more)
         async with self.db.reading() as connection:  # one snapshot for both
             total = await user_listing.count(connection, query) if counted else None
-            items = await user_listing.page(
-                connection,
-                query,
-                offset=(page - 1) * per_page,
-                limit=per_page + 1,  # one more tells whether a next page exists
-                after=position,
-            )
+            offset, limit = (page - 1) * per_page, per_page + 1  # one more: is there a next?
+            if position is None:
+                items = await driver_sql.page(connection, query, offset=offset, limit=limit)
+            else:
+                items = await user_listing.page(
+                    connection, query, offset=offset, limit=limit, after=position
+                )
         more = len(items) > per_page
         del items[per_page:]
         if full_key is not None:  # the cache is on: the page is stored for the next reader
@@ -143,7 +143,7 @@ class CachedUsers:
         key, cached = await self._get(total_key(query))
         if cached is not None:
             return int(cached)
-        async with self.db.reading() as connection:
+        async with self.db.reading_now() as connection:
             total = await user_listing.count(connection, query)
         if key is not None:
             await self.cache.set(key, total, self.settings.cache_ttl)
@@ -154,7 +154,7 @@ class CachedUsers:
         key, cached = await self._get_decoded(f"user:{user_id}", _view)
         if cached is not None:
             return cached
-        async with self.db.reading() as connection:
+        async with self.db.reading_now() as connection:
             user = await users_repo.get_view(connection, user_id)
         if user is not None and key is not None:
             await self.cache.set(key, _data(user), self.settings.cache_ttl)
@@ -166,7 +166,7 @@ class CachedUsers:
         cache in one MGET, the others in one SELECT (live ones are then cached)."""
         generation = await self._generation()
         if generation is None:
-            async with self.db.reading() as connection:
+            async with self.db.reading_now() as connection:
                 read = await users_repo.get_many(connection, ids)
             return [read.get(user_id) for user_id in ids]
         keys = {user_id: _full_key(generation, f"user:{user_id}") for user_id in ids}
@@ -186,7 +186,7 @@ class CachedUsers:
         missing = [user_id for user_id in keys if user_id not in found]
         if missing:
             metrics.CACHE_LOOKUPS.labels("miss").inc(len(missing))
-            async with self.db.reading() as connection:
+            async with self.db.reading_now() as connection:
                 loaded = await users_repo.get_many(connection, missing)
             found.update(loaded)
             live = {keys[u.id]: u for u in loaded.values() if u.deleted_at is None}

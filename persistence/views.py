@@ -76,6 +76,21 @@ def packed_view() -> ColumnElement[Any]:
     return func.json_array(*VIEW_COLUMNS)
 
 
+def view_of_row(row: Any) -> UserView:
+    """The view of a driver's row of `VIEW_COLUMNS` (no type processing: MySQL's naive
+    datetimes, SQLite's text, 0/1 for booleans): what a typed `execute` would read."""
+    values = list(row)
+    for at in _DATES_AT:
+        value = values[at]
+        if value is not None:
+            if value.__class__ is str:
+                value = datetime.fromisoformat(value)
+            values[at] = value.replace(tzinfo=UTC)
+    for at in _BOOLS_AT:
+        values[at] = bool(values[at])
+    return UserView(*values)
+
+
 def unpacked_view(packed: str | bytes) -> UserView:
     """The view of a `packed_view()` value: the same values as a row of `VIEW_COLUMNS` reads."""
     values = orjson.loads(packed)

@@ -81,7 +81,7 @@ async def _verify(
     expected = tokens.fingerprint(services.settings.token_fingerprint, caller.ip, caller.user_agent)
     if claims.fingerprint != expected:
         raise AppError(ErrorCode.TOKEN_CONTEXT_MISMATCH)
-    async with services.db.reading() as connection:
+    async with services.db.reading_now() as connection:
         user = await sessions_repo.live_session_user(
             connection,
             session_id=claims.session_id,
@@ -110,7 +110,7 @@ async def _verify_api_key(
     if not api_keys.well_formed(secret):
         raise AppError(ErrorCode.TOKEN_INVALID)
     digest = api_keys.secret_hash(api_keys.hashing_key(services.settings.secret_key), secret)
-    async with services.db.reading() as connection:
+    async with services.db.reading_now() as connection:
         found = await api_keys_repo.live_key_user(connection, secret_hash=digest, now=now)
         if found is None:
             why = await api_keys_repo.why_refused(connection, secret_hash=digest, now=now)

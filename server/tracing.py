@@ -52,14 +52,15 @@ def _exporter(settings: Settings) -> SpanExporter:
 
 
 def instrument(services: Services, provider: TracerProvider) -> None:
-    """SQL spans on this engine, Redis spans on this client (no process-wide patching)."""
+    """SQL spans on these engines, Redis spans on this client (no process-wide patching)."""
     from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.metrics import NoOpMeter
 
     usage = NoOpMeter("sqlalchemy").create_up_down_counter("db.client.connections.usage")
     tracer = provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
-    EngineTracer(tracer, services.db.engine.sync_engine, usage)  # type: ignore[no-untyped-call]
+    for engine in services.db.engines:
+        EngineTracer(tracer, engine.sync_engine, usage)  # type: ignore[no-untyped-call]
     if services.redis is not None:
         RedisInstrumentor.instrument_client(services.redis, tracer_provider=provider)
 

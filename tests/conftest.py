@@ -14,7 +14,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from starlette.applications import Starlette
 
 from core.settings import Settings
@@ -44,6 +44,20 @@ def in_app_background() -> bool:
     """Whether the code running now is one of the app's background tasks, not a request."""
     task = asyncio.current_task()
     return task is not None and task.get_name() in APP_BACKGROUND_TASKS
+
+
+def listen_to_sql(db: Any, listener: Callable[..., None]) -> Callable[[], None]:
+    """`listener` called before every statement any engine of `db` (a `Database`) runs; the
+    returned function stops it."""
+    engines = [engine.sync_engine for engine in db.engines]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", listener)
+
+    def stop() -> None:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", listener)
+
+    return stop
 
 
 def mysql_urls() -> tuple[str, str] | None:

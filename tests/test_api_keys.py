@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from starlette.applications import Starlette
 
 from core import api_keys
 from persistence.models import ApiKey
-from tests.conftest import Accounts, GraphQLClient, error_codes
+from tests.conftest import Accounts, GraphQLClient, error_codes, listen_to_sql
 from tests.rest_helpers import bearer, data_of, error_of
 from tests.test_passwords import Later
 
@@ -194,9 +194,7 @@ def statements_of(accounts: Accounts) -> tuple[list[str], Callable[[], None]]:
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(statement.lstrip().split(None, 1)[0].upper())
 
-    engine = accounts.services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+    return seen, listen_to_sql(accounts.services.db, record)
 
 
 async def test_a_key_is_checked_in_one_select_and_last_used_at_moves_once_a_minute(

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import event
 
 from core.audit import AuditAction
 from core.settings import Settings, SettingsError
@@ -22,7 +21,7 @@ from resolvers.audit_events import HEADER
 from resolvers.audit_log import record
 from resolvers.retention import purge_old_audit_events
 from tests.audit_helpers import EVENTS, actions, stored_events
-from tests.conftest import Accounts, GraphQLClient, error_codes, in_app_background
+from tests.conftest import Accounts, GraphQLClient, error_codes, in_app_background, listen_to_sql
 from tests.jobs_helpers import run_jobs
 from tests.rest_helpers import bearer, data_of, error_of
 
@@ -175,7 +174,6 @@ async def test_actors_and_subjects_load_in_one_query_per_level(
                 subject_id=user.id,
             )
     statements: list[str] = []
-    engine = services.db.engine.sync_engine
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT") and not in_app_background():
@@ -186,7 +184,7 @@ async def test_actors_and_subjects_load_in_one_query_per_level(
         "createdBy { id } } subject { id email } } } }"
     )
     sizes = {}
-    event.listen(engine, "before_cursor_execute", count)
+    stop = listen_to_sql(services.db, count)
     try:
         for first in (2, 30):
             statements.clear()
@@ -195,7 +193,7 @@ async def test_actors_and_subjects_load_in_one_query_per_level(
             sizes[first] = len(statements)
             items = body["data"]["auditEvents"]["items"]
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        stop()
     assert len(items) == 26  # 13 user.created, the admin's login, 12 user.updated
     with_users = [i for i in items if i["action"] == "user.updated"]
     assert all(i["actor"] and i["subject"] for i in with_users)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -63,7 +64,7 @@ def test_copies_are_bounded_by_the_views_they_hold() -> None:
 
 def test_copies_live_a_few_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1000.0]
-    monkeypatch.setattr(decoded_views.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the clock decoded_views reads
     kept = DecodedViews(max_views=10)
     kept.put("user-1", "one")
     now[0] += decoded_views.SECONDS - 0.1

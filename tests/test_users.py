@@ -8,13 +8,20 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from persistence import users as users_repo
 from persistence.views import UserView
 from resolvers.access import shown_to
 from resolvers.deps import Caller, Principal
-from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes, in_app_background
+from tests.conftest import (
+    PASSWORD,
+    Accounts,
+    GraphQLClient,
+    error_codes,
+    in_app_background,
+    listen_to_sql,
+)
 
 USER_FIELDS = "id name email role isActive version etag createdAt updatedAt deletedAt"
 USERS = (
@@ -39,17 +46,16 @@ async def admin(accounts: Accounts) -> str:
 def selects(accounts: Accounts) -> Iterator[list[str]]:
     """The SELECT statements the app's engine runs inside the block."""
     statements: list[str] = []
-    engine = accounts.services.db.engine.sync_engine
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT") and not in_app_background():
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    stop = listen_to_sql(accounts.services.db, count)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        stop()
 
 
 async def test_rbac_matrix(gql: GraphQLClient, accounts: Accounts, admin: str) -> None:
@@ -302,21 +308,20 @@ async def test_nested_created_by_costs_constant_statements(
     for i in range(30):
         await accounts.user(f"leaf{i}@example.com", created_by=middle[i % 3].id)
     statements: list[str] = []
-    engine = accounts.services.db.engine.sync_engine
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT") and not in_app_background():
             statements.append(statement)
 
     doc = "{ users(perPage: 100) { items { id createdBy { id createdBy { id createdBy { id } } } } } }"
-    event.listen(engine, "before_cursor_execute", count)
+    stop = listen_to_sql(accounts.services.db, count)
     try:
         small = await gql(doc.replace("100", "5"), token=admin)
         small_count = len(statements)
         statements.clear()
         big = await gql(doc + " ", token=admin)  # not served from the list cache
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        stop()
     assert "errors" not in small and "errors" not in big
     assert len(big["data"]["users"]["items"]) == 35  # admin, root, 3 middle, 30 leaves
     # count + page + one batched SELECT per createdBy level (3), whatever the page size
