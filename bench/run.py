@@ -744,7 +744,7 @@ class Runner:
             3,
             higher=False,
         )
-        target("me ≥ 0.35× floor", self.ratio("product-me", "floor-me"), 0.35)
+        target("GraphQL me ≥ 0.4× floor-me", self.ratio("product-me", "floor-me"), 0.4)
         target(
             "REST GET /users ≥ 0.8× floor", self.ratio("product-rest-100", "floor-rest-100"), 0.8
         )

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from persistence import driver_sql
 from persistence.models import AuthSession, User, UTCDateTime
 from persistence.views import UserView, packed_view, unpacked_view
 
@@ -76,7 +77,8 @@ async def live_session_user(
     Core rather than the ORM on purpose: this runs once per authenticated request, and a
     Session, its transaction and mapped entities cost twice the CPU of the statement.
     """
-    found = await connection.execute(
+    found = await driver_sql.run(
+        connection,
         _LIVE_SESSION_USER,
         {
             "session_id": session_id,

@@ -4,14 +4,14 @@ the typed statements read, for every order and filter, on both backends."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 
 from persistence import driver_sql, user_listing
 from persistence import users as users_repo
-from persistence.models import User
+from persistence.models import User, UTCDateTime
 from persistence.user_listing import UserQuery
 from persistence.views import VIEW_COLUMNS, UserView
 from tests.conftest import Accounts
@@ -68,8 +68,6 @@ async def test_a_page_reads_as_the_typed_statement(
 async def test_the_created_by_batch_reads_as_the_typed_statement(
     accounts: Accounts, people: list[int]
 ) -> None:
-    from sqlalchemy import select
-
     async with accounts.services.db.reading() as connection:
         for ids in (people, people[:1], [*people, 999_999]):
             rows = await connection.execute(select(*VIEW_COLUMNS).where(User.id.in_(ids)))
@@ -79,3 +77,25 @@ async def test_the_created_by_batch_reads_as_the_typed_statement(
     deleted = typed[people[2]]
     assert deleted.deleted_at is not None and deleted.is_active is True
     assert replace(typed[people[1]], name="").email_verified is True
+
+
+CREATED_BEFORE = (
+    select(User.id, User.created_at, User.is_active)
+    .where(User.created_at < bindparam("at", type_=UTCDateTime()), User.is_active.is_(True))
+    .order_by(User.id)
+)
+
+
+async def test_a_statement_run_as_driver_sql_binds_as_execute_does(
+    accounts: Accounts, people: list[int]
+) -> None:
+    """Values pass through their types' bind processors (an aware datetime to the stored form
+    on each backend), literals keep their values; the rows are the driver's, unprocessed."""
+    async with accounts.services.db.reading() as connection:
+        first = await connection.execute(select(User.created_at).where(User.id == people[0]))
+        made = first.scalar_one()
+        for at in (made, made + timedelta(microseconds=1), datetime.now(UTC) + timedelta(1)):
+            typed = (await connection.execute(CREATED_BEFORE, {"at": at})).all()
+            driver = (await driver_sql.run(connection, CREATED_BEFORE, {"at": at})).all()
+            assert [row[0] for row in driver] == [row[0] for row in typed]
+        assert len(typed) == len(people)  # the deleted one is active too
