@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import logging
 import os
@@ -133,6 +134,8 @@ async def measure(
     async with app.router.lifespan_context(app):
         for _ in range(warmup):
             await one()
+        gc.collect()  # as `serve` does after start-up (server/main.py): what lives on is frozen
+        gc.freeze()
         per_request = []
         for _ in range(runs):
             started = clock()
