@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
+import re
 import secrets
 import sys
 from collections.abc import Callable, Coroutine
@@ -205,13 +207,31 @@ def sdk_documents() -> list[str]:
     return [print_ast(request.document) for request in ALL]
 
 
+# One generated TypeScript document: `export const MeDocument = "query Me {...}" as TypedDocument<`;
+# its literal is JSON (codegen writes it with JSON.stringify).
+_TS_DOCUMENT = re.compile(
+    r'^export const \w+Document = ("(?:[^"\\]|\\.)*") as TypedDocument<', re.M
+)
+
+
+def ts_documents() -> list[str]:
+    """The TypeScript client's operations, each the exact text it sends (client-ts/src/generated),
+    or none when that folder is not there."""
+    generated = ROOT / "client-ts" / "src" / "generated" / "graphql.ts"
+    if not generated.exists():
+        return []
+    return [json.loads(literal) for literal in _TS_DOCUMENT.findall(generated.read_text())]
+
+
 def export_operations(settings: Settings, args: argparse.Namespace) -> int:
-    """The safelist manifest (`{sha256: document}`) of the SDK's operations, for GRAPHQL_SAFELIST."""
+    """The safelist manifest (`{sha256: document}`) of both clients' operations (the Python SDK's
+    and the TypeScript client's), for GRAPHQL_SAFELIST."""
     import orjson
 
     from server.persisted import manifest_of
 
-    text = orjson.dumps(manifest_of(sdk_documents()), option=orjson.OPT_INDENT_2).decode()
+    documents = sdk_documents() + ts_documents()
+    text = orjson.dumps(manifest_of(documents), option=orjson.OPT_INDENT_2).decode()
     if args.output == "-":
         print(text)
         return 0
@@ -250,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
     sdl.add_argument("--check", action="store_true", help="fail when the file is stale")
     sdl.set_defaults(handler=export_schema)
     ops = commands.add_parser(
-        "export-operations", help="write the SDK's operations as a safelist manifest"
+        "export-operations", help="write both clients' operations as a safelist manifest"
     )
     ops.add_argument("--output", default="-", help="a file (default: standard output)")
     ops.set_defaults(handler=export_operations)

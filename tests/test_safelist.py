@@ -3,6 +3,7 @@ as a manifest; with GRAPHQL_SAFELIST only those run, whether sent in full or by 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from contextlib import nullcontext
@@ -39,12 +40,31 @@ def manifest_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return path
 
 
-def test_export_operations_writes_every_sdk_document_by_its_hash(manifest_path: Path) -> None:
+TS_GENERATED = Path(__file__).resolve().parent.parent / "client-ts/src/generated/graphql.ts"
+
+
+def ts_sent() -> dict[str, str]:
+    """What the TypeScript client sends, by operation: each generated constant's string
+    literal (read here as a Python literal, line by line, not by the parser under test)."""
+    documents = {}
+    for line in TS_GENERATED.read_text().splitlines():
+        if line.startswith("export const ") and "Document = " in line:
+            name, _, rest = line.removeprefix("export const ").partition(" = ")
+            literal, _, _ = rest.rpartition(" as TypedDocument<")
+            documents[name] = ast.literal_eval(literal)
+    return documents
+
+
+def test_export_operations_writes_both_clients_documents_by_their_hashes(
+    manifest_path: Path,
+) -> None:
     manifest = json.loads(manifest_path.read_text())
     sent = [print_ast(request.document) for request in operations.ALL]  # what gql sends
-    assert manifest == {sha(text): text for text in sent}
-    assert len(manifest) == len(operations.ALL)
+    typescript = ts_sent()
+    assert len(typescript) >= 30
+    assert manifest == {sha(text): text for text in [*sent, *typescript.values()]}
     assert any(text.startswith("query Me {") for text in manifest.values())
+    assert sha(typescript["MeDocument"]) in manifest
 
 
 def test_export_operations_prints_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,6 +138,15 @@ async def test_the_sdk_documents_run_and_others_are_refused(
         # registering a document by hash does not get it past the list
         own = {"version": 1, "sha256Hash": sha(OWN)}
         assert refused(await run(client, {"query": OWN, "extensions": {"persistedQuery": own}}))
+
+
+async def test_the_typescript_clients_documents_run(
+    client: httpx.AsyncClient, accounts: Accounts
+) -> None:
+    user = await token(accounts, "user@example.com", "user")
+    me = ts_sent()["MeDocument"]
+    answer = await run(client, {"query": me, "operationName": "Me"}, user)
+    assert answer.json()["data"]["me"]["email"] == "user@example.com"
 
 
 async def test_admins_pass_only_with_the_bypass(
