@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from persistence.models import LiveUserCount, User
 from resolvers.deps import Caller, Principal
 from resolvers.restore import restore_user
 from resolvers.users import delete_user
-from tests.conftest import Accounts, GraphQLClient, in_app_background
+from tests.conftest import Accounts, GraphQLClient, in_app_background, listen_to_sql
 
 TOTAL = "query($f: UserFilter) { users(filter: $f) { pageInfo { total pages } } }"
 
@@ -152,13 +152,12 @@ async def test_a_filtered_total_is_counted_only_when_asked(
     token = await accounts.admin_token()
     await accounts.user("u1@example.com", name="Name 1")
     counts: list[str] = []
-    engine = accounts.services.db.engine.sync_engine
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if "count(" in statement.lower() and not in_app_background():
             counts.append(statement)
 
-    event.listen(engine, "before_cursor_execute", seen)
+    stop = listen_to_sql(accounts.services.db, seen)
     try:
         items = "query($f: UserFilter) { users(filter: $f) { items { id } } }"
         body = await gql(items, {"f": {"name": "name"}}, token=token)
@@ -174,4 +173,4 @@ async def test_a_filtered_total_is_counted_only_when_asked(
         assert response.json()["data"]["meta"]["total"] == 1  # REST always carries its total
         assert len(counts) == 2
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        stop()

@@ -8,11 +8,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from core.settings import Settings
 from persistence.models import OutgoingMail, User
-from tests.conftest import PASSWORD, Accounts, GraphQLClient, error_codes, in_app_background
+from tests.conftest import (
+    PASSWORD,
+    Accounts,
+    GraphQLClient,
+    error_codes,
+    in_app_background,
+    listen_to_sql,
+)
 from tests.mail_helpers import (
     SMTPServer,
     body,
@@ -124,9 +131,7 @@ def count_writes(accounts: Accounts) -> tuple[list[str], Any]:
         if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
             writes.append(statement)
 
-    engine = accounts.services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    return writes, lambda: event.remove(engine, "before_cursor_execute", seen)
+    return writes, listen_to_sql(accounts.services.db, seen)
 
 
 async def test_an_unknown_address_gets_the_same_answer_and_the_same_writes(
