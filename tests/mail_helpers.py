@@ -24,6 +24,9 @@ PORTS = range(18260, 18280)  # this worktree's range on the shared machine
 def free_smtp_port() -> int:
     for port in PORTS:
         with socket.socket() as probe:
+            # as the SMTP server binds (asyncio's create_server): a port whose last connections
+            # linger in TIME_WAIT is free; one another server listens on is not
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
