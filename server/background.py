@@ -26,6 +26,8 @@ log = logging.getLogger("app.background")
 # Ended sessions are purged at start-up, then hourly: finding them scans `auth_sessions` (no
 # index on their end times), which every EXPORT_SWEEP_INTERVAL would be work for nothing.
 PURGE_EVERY = 3600.0
+# Cancelled background work stops at its next await; the app's shutdown never waits longer.
+STOP_WITHIN = 5.0
 
 
 async def _sweep_forever(services: Services) -> None:
@@ -85,4 +87,6 @@ async def background(services: Services) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_WITHIN)
+        for task in stuck:
+            log.warning("background task %s did not stop within %g s", task.get_name(), STOP_WITHIN)
