@@ -5,9 +5,10 @@ batch are built with SQLAlchemy like every other statement (`user_listing.page_q
 of ids), but each is compiled once per dialect (a bounded cache: the listing's filters, the
 batch's size; a page with markers where the offset and the limit go, the batch where the ids
 go), and then sent through `exec_driver_sql` with the values in their places, passed through
-the bind processors of their types as `execute` would. What that skips, per request: building the statement, its cache key,
-the compiled cache lookup and the result's type processing, row by row; an uncached page of
-100 users with its creators cost twice the floor's CPU through `execute` (bench/README.md).
+the bind processors of their types as `execute` would. What that skips, per request: building
+the statement, its cache key, the compiled cache lookup and the result's type processing, row
+by row; an uncached page of 100 users with its creators cost twice the floor's CPU through
+`execute` (bench/README.md).
 The text sent is the text SQLAlchemy compiles for `execute`; `views.view_of_row` turns the
 driver's rows into the same views as the typed columns read (tests/test_driver_sql.py).
 """
