@@ -197,7 +197,13 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="print the N functions with the most own time under cProfile (slower: for shares)",
+        help="print the N costliest functions under cProfile (slower: for shares)",
+    )
+    parser.add_argument(
+        "--cprofile-sort",
+        choices=("tottime", "cumulative"),
+        default="tottime",
+        help="own time (default) or time including callees",
     )
     args = parser.parse_args()
     seed.prepare(args.database_url, args.users, log=False)
@@ -216,7 +222,7 @@ def main() -> None:
     if args.cprofile:
         profile = cProfile.Profile()
         runs = profile.runcall(asyncio.run, work)
-        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+        pstats.Stats(profile).sort_stats(args.cprofile_sort).print_stats(
             args.cprofile
         )
     else:

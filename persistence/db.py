@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,14 +210,7 @@ class Database:
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
         """Every engine (what statement listeners and tracing attach to)."""
-        return (
-            (self.engine,)
-            if self.autocommit_engine is None
-            else (
-                self.engine,
-                self.autocommit_engine,
-            )
-        )
+        return tuple(e for e in (self.engine, self.autocommit_engine) if e is not None)
 
     @property
     def dialect(self) -> str:
@@ -234,28 +227,18 @@ class Database:
                 async with self.sessions() as session, session.begin():
                     yield session
 
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection for reads that need no ORM session: the statement, then the
-        rollback that ends its snapshot; outages and hangs as in `transaction`. The token check
-        runs here on every authenticated request (ORM session + transaction cost it 2x the CPU).
-        """
-        with _outages_unavailable():
-            async with asyncio.timeout(self.timeout):
-                async with self.engine.connect() as connection:
-                    yield connection
+    def reading(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A Core connection for reads that need no ORM session (which cost a read 2x the CPU):
+        the statements, in one snapshot, then the rollback that ends it; outages and hangs as in
+        `transaction`."""
+        return _connected(self.engine, self.timeout)
 
-    @asynccontextmanager
-    async def reading_now(self) -> AsyncIterator[AsyncConnection]:
+    def reading_now(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A Core connection for a read of one statement (or of statements that need no common
         snapshot): in autocommit on MySQL, so it sees what is committed now and costs no
         transaction (a pooled transactional connection pays a ROLLBACK round trip when it goes
         back; the token check runs on every request); `reading` on SQLite."""
-        engine = self.autocommit_engine or self.engine
-        with _outages_unavailable():
-            async with asyncio.timeout(self.timeout):
-                async with engine.connect() as connection:
-                    yield connection
+        return _connected(self.autocommit_engine or self.engine, self.timeout)
 
     async def ping(self, within: float | None = None) -> bool:
         """True when the database answers a trivial query within the timeout (DB_TIMEOUT)."""
@@ -270,3 +253,11 @@ class Database:
     async def close(self) -> None:
         for engine in self.engines:
             await engine.dispose()
+
+
+@asynccontextmanager
+async def _connected(engine: AsyncEngine, within: float) -> AsyncIterator[AsyncConnection]:
+    with _outages_unavailable():
+        async with asyncio.timeout(within):
+            async with engine.connect() as connection:
+                yield connection

@@ -45,7 +45,7 @@ def _view(data: dict[str, Any]) -> UserView:
 
 
 _DATES = frozenset(DATE_FIELDS)
-Decoded = TypeVar("Decoded", UserView, "_DecodedPage")
+Decoded = TypeVar("Decoded")  # what a cache entry decodes to
 _date = datetime.fromisoformat
 
 
@@ -140,9 +140,9 @@ class CachedUsers:
 
     async def total(self, query: UserQuery) -> int:
         """The number of users matching `query`'s filters."""
-        key, cached = await self._get(total_key(query))
+        key, cached = await self._get_decoded(total_key(query), int)
         if cached is not None:
-            return int(cached)
+            return cached
         async with self.db.reading_now() as connection:
             total = await user_listing.count(connection, query)
         if key is not None:
@@ -204,21 +204,12 @@ class CachedUsers:
         generation = await self.cache.generation(USERS_NAMESPACE)
         return None if generation < 0 else generation
 
-    async def _get(self, key: str) -> tuple[str | None, Any | None]:
-        """The full key under the current generation and its value; neither when off or down."""
-        generation = await self._generation()
-        if generation is None:
-            return None, None
-        full_key = _full_key(generation, key)
-        value = await self.cache.get(full_key)
-        metrics.CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
-        return full_key, value
-
     async def _get_decoded(
         self, key: str, decode: Callable[[Any], Decoded]
     ) -> tuple[str | None, Decoded | None]:
-        """As `_get`, the value decoded (a user's view, a page's views): this process's copy
-        when it has one under the current generation, else the shared entry's, then kept."""
+        """The full key under the current generation and its value decoded (a user's view, a
+        page's views, a total), neither when the cache is off or down: this process's copy when
+        it has one under that key, else the shared entry's, then kept."""
         generation = await self._generation()
         if generation is None:
             return None, None
