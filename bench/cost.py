@@ -222,9 +222,7 @@ def main() -> None:
     if args.cprofile:
         profile = cProfile.Profile()
         runs = profile.runcall(asyncio.run, work)
-        pstats.Stats(profile).sort_stats(args.cprofile_sort).print_stats(
-            args.cprofile
-        )
+        pstats.Stats(profile).sort_stats(args.cprofile_sort).print_stats(args.cprofile)
     else:
         runs = asyncio.run(work)
     micros = [round(r * 1e6) for r in runs]
